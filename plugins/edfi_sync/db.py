@@ -1,0 +1,103 @@
+"""The connector database (SIS + ``edfi_sync`` state): where it is, and its versioned schema."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
+
+import psycopg
+
+from . import embedded
+from .connections import find_connection, postgres_conninfo
+from .paths import SCHEMA_DIR
+
+log = logging.getLogger(__name__)
+
+SIS_CONN_ID = "edfi_sis"
+# Serialises concurrent `db init` runs (advisory lock key: arbitrary, fixed).
+_MIGRATION_LOCK = 7_402_025
+
+
+def sis_conninfo() -> str:
+    """AIRFLOW_CONN_EDFI_SIS when set, else the embedded server's ``edfi_sync`` database."""
+    spec = find_connection(SIS_CONN_ID)
+    if spec is not None:
+        return postgres_conninfo(spec)
+    return embedded.conninfo("edfi_sync")
+
+
+def describe(conninfo: str) -> str:
+    """Where a conninfo points, without its password."""
+    params = psycopg.conninfo.conninfo_to_dict(conninfo)
+    host = params.get("host") or "localhost"
+    return f"{params.get('dbname', '?')} on {host}" + (f":{params['port']}" if params.get("port") else "")
+
+
+@contextmanager
+def connect(conninfo: str | None = None, **kwargs) -> Iterator[psycopg.Connection]:
+    conn = psycopg.connect(conninfo or sis_conninfo(), **kwargs)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def migrations() -> list[Migration]:
+    """The numbered DDL files of include/sql/schema/, in order."""
+    found = []
+    for path in sorted(SCHEMA_DIR.glob("*.sql")):
+        match = re.fullmatch(r"(\d+)_(.+)\.sql", path.name)
+        if match:
+            found.append(Migration(int(match.group(1)), match.group(2), path.read_text(encoding="utf-8")))
+    return found
+
+
+def init_schema(conninfo: str | None = None) -> list[Migration]:
+    """Create or upgrade the ``sis`` and ``edfi_sync`` schemas; returns the migrations applied."""
+    applied: list[Migration] = []
+    with connect(conninfo) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
+        try:
+            conn.execute("CREATE SCHEMA IF NOT EXISTS edfi_sync")
+            conn.execute(
+                """CREATE TABLE IF NOT EXISTS edfi_sync.schema_migration (
+                       version integer PRIMARY KEY, name text NOT NULL,
+                       applied_at timestamptz NOT NULL DEFAULT now())"""
+            )
+            conn.commit()
+            done = {row[0] for row in conn.execute("SELECT version FROM edfi_sync.schema_migration")}
+            for migration in migrations():
+                if migration.version in done:
+                    continue
+                started = time.perf_counter()
+                with conn.transaction():
+                    conn.execute(migration.sql)
+                    conn.execute(
+                        "INSERT INTO edfi_sync.schema_migration (version, name) VALUES (%s, %s)",
+                        (migration.version, migration.name),
+                    )
+                log.info("applied migration %04d_%s in %.2fs", migration.version, migration.name,
+                         time.perf_counter() - started)
+                applied.append(migration)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
+            conn.commit()
+    return applied
+
+
+def schema_version(conninfo: str | None = None) -> int:
+    with connect(conninfo) as conn:
+        if conn.execute("SELECT to_regclass('edfi_sync.schema_migration')").fetchone()[0] is None:
+            return 0
+        return conn.execute("SELECT coalesce(max(version), 0) FROM edfi_sync.schema_migration").fetchone()[0]

@@ -1,0 +1,105 @@
+"""Test fixtures: a real PostgreSQL for the whole session, a fresh database per test.
+
+The server is the embedded one (in a private EDFI_SYNC_HOME, stopped at the end), or the
+server of AIRFLOW_CONN_EDFI_SIS when that is set. Each test that asks for ``sis_db`` gets its
+own database cloned from a migrated template, so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+_SESSION_DIR = Path(tempfile.mkdtemp(prefix="edfi-sync-tests-"))
+# Airflow reads its configuration at import: settle it before any test imports airflow.
+os.environ["AIRFLOW_HOME"] = str(_SESSION_DIR / "airflow")
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
+_USER_SIS_CONN = os.environ.pop("AIRFLOW_CONN_EDFI_SIS", None)
+os.environ["EDFI_SYNC_HOME"] = str(_SESSION_DIR / "home")
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def pg_admin_conninfo():
+    """conninfo of a maintenance database on the session's PostgreSQL server."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    from edfi_sync import embedded
+    from edfi_sync.connections import parse_connection, postgres_conninfo
+
+    if _USER_SIS_CONN:
+        params = conninfo_to_dict(postgres_conninfo(parse_connection("edfi_sis", _USER_SIS_CONN)))
+        params["dbname"] = "postgres"
+        yield make_conninfo(**params)
+        return
+    home = _SESSION_DIR / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    yield embedded.conninfo("postgres", home)
+    embedded.stop(home)
+    shutil.rmtree(_SESSION_DIR, ignore_errors=True)
+
+
+def _create_database(admin: str, name: str, template: str | None = None) -> str:
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    with psycopg.connect(admin, autocommit=True) as conn:
+        stmt = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template:
+            stmt += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+        conn.execute(stmt)
+    params = conninfo_to_dict(admin)
+    params["dbname"] = name
+    return make_conninfo(**params)
+
+
+def _drop_database(admin: str, name: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def migrated_template(pg_admin_conninfo):
+    """A database with `edfi-sync db init` applied, used as the template of every test database."""
+    from edfi_sync import db
+
+    name = f"edfi_sync_tmpl_{uuid.uuid4().hex[:8]}"
+    conninfo = _create_database(pg_admin_conninfo, name)
+    db.init_schema(conninfo)
+    yield name
+    _drop_database(pg_admin_conninfo, name)
+
+
+@pytest.fixture
+def sis_db(pg_admin_conninfo, migrated_template, monkeypatch):
+    """A fresh, migrated database; AIRFLOW_CONN_EDFI_SIS points at it for the test (and its subprocesses)."""
+    from edfi_sync.connections import postgres_airflow_json
+
+    name = f"edfi_sync_test_{uuid.uuid4().hex[:10]}"
+    conninfo = _create_database(pg_admin_conninfo, name, template=migrated_template)
+    monkeypatch.setenv("AIRFLOW_CONN_EDFI_SIS", postgres_airflow_json(conninfo))
+    yield conninfo
+    _drop_database(pg_admin_conninfo, name)
+
+
+@pytest.fixture
+def empty_db(pg_admin_conninfo, monkeypatch):
+    """A fresh database with no schema at all (for migration tests)."""
+    from edfi_sync.connections import postgres_airflow_json
+
+    name = f"edfi_sync_empty_{uuid.uuid4().hex[:10]}"
+    conninfo = _create_database(pg_admin_conninfo, name)
+    monkeypatch.setenv("AIRFLOW_CONN_EDFI_SIS", postgres_airflow_json(conninfo))
+    yield conninfo
+    _drop_database(pg_admin_conninfo, name)
