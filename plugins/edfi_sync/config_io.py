@@ -398,7 +398,7 @@ def _parse_csv(text: str, problems: _Problems) -> dict[int, YearConfig]:
         if not any(cell.values()):
             continue
         kind = cell["kind"] or "mapping"
-        where = f"{kind} {cell['resource']} {cell['field']} {cell['sis_value']}".strip()
+        where = " ".join(filter(None, (kind, cell["resource"], cell["field"], cell["sis_value"])))
         year = _parse_year(cell["end_year"], line, where, problems)
         if kind not in _CSV_KINDS:
             problems.add(line, "kind", f"unknown kind '{kind}'", _suggest(kind, _CSV_KINDS))
