@@ -39,7 +39,7 @@ CREATE TABLE edfi_sync.identity_map (
     edfi_id           text,
     payload_hash      text        NOT NULL,
     student_unique_id text,
-    school_id         text,
+    school_ids        text[]      NOT NULL DEFAULT '{}',
     first_sent_at     timestamptz NOT NULL DEFAULT now(),
     last_sent_at      timestamptz NOT NULL DEFAULT now(),
     last_status       integer,
@@ -49,7 +49,8 @@ CREATE TABLE edfi_sync.identity_map (
 -- Key changes are found through the SIS object key; resync and DELETE go by Ed-Fi id.
 CREATE INDEX identity_map_object_key ON edfi_sync.identity_map (end_year, resource, sis_object_key);
 CREATE INDEX identity_map_edfi_id ON edfi_sync.identity_map (edfi_id);
-CREATE INDEX identity_map_school ON edfi_sync.identity_map (end_year, school_id);
+-- Per-school resync selects by the Ed-Fi schoolIds a record relates to.
+CREATE INDEX identity_map_schools ON edfi_sync.identity_map USING gin (school_ids);
 
 -- Run ledger: one row per sync run, one per (run, resource, phase).
 CREATE TABLE edfi_sync.sync_run (
@@ -103,10 +104,41 @@ CREATE TABLE edfi_sync.error_log (
     student_name      text,
     school_id         text,
     created_at        timestamptz NOT NULL DEFAULT now(),
+    -- A problem seen again by later runs updates its open row instead of piling up copies.
+    last_seen_at      timestamptz NOT NULL DEFAULT now(),
+    occurrences       integer     NOT NULL DEFAULT 1,
     resolved          boolean     NOT NULL DEFAULT false,
     resolved_at       timestamptz,
     resolved_by_run   text
 );
-CREATE INDEX error_log_open ON edfi_sync.error_log (end_year, resource, sis_object_key) WHERE NOT resolved;
+CREATE UNIQUE INDEX error_log_open ON edfi_sync.error_log
+    (end_year, resource, coalesce(sis_object_key, ''), error_code, action) WHERE NOT resolved;
 CREATE INDEX error_log_run ON edfi_sync.error_log (run_id);
 CREATE INDEX error_log_year ON edfi_sync.error_log (end_year, created_at DESC);
+
+-- What the SIS produces this run, staged so the diff against the identity map is one SQL join
+-- whatever the row count. Unlogged: it is rebuilt by every run, a crash may lose it.
+CREATE UNLOGGED TABLE edfi_sync.staged_record (
+    run_id            text    NOT NULL,
+    end_year          integer NOT NULL,
+    resource          text    NOT NULL,
+    seq               bigint  NOT NULL,
+    natural_key_hash  text,
+    natural_key       jsonb,
+    sis_object_key    text    NOT NULL,
+    payload           jsonb,
+    payload_hash      text,
+    school_ids        text[]  NOT NULL DEFAULT '{}',
+    student_unique_id text,
+    student_name      text,
+    error_code        text,
+    error_message     text,
+    precedence        numeric[] NOT NULL DEFAULT '{}',
+    parent_keys       text[]  NOT NULL DEFAULT '{}',
+    -- staged | unchanged | sent | failed | skipped | build_failed | duplicate: children read it
+    -- to skip records whose parent failed in this run.
+    status            text    NOT NULL DEFAULT 'staged',
+    PRIMARY KEY (run_id, resource, seq)
+);
+CREATE INDEX staged_record_key ON edfi_sync.staged_record (run_id, resource, natural_key_hash);
+CREATE INDEX staged_record_object ON edfi_sync.staged_record (run_id, resource, sis_object_key);

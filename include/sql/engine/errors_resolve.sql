@@ -1,0 +1,5 @@
+-- A later success for the same SIS object resolves its earlier errors.
+UPDATE edfi_sync.error_log
+   SET resolved = true, resolved_at = now(), resolved_by_run = %(run_id)s
+ WHERE end_year = %(end_year)s AND resource = %(resource)s AND sis_object_key = %(sis_object_key)s
+   AND NOT resolved

@@ -1,0 +1,2 @@
+DELETE FROM edfi_sync.identity_map
+ WHERE end_year = %(end_year)s AND resource = %(resource)s AND natural_key_hash = %(natural_key_hash)s

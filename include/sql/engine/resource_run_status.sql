@@ -1,0 +1,1 @@
+SELECT status FROM edfi_sync.resource_run WHERE run_id = %(run_id)s AND resource = %(resource)s AND phase = %(phase)s

@@ -1,0 +1,3 @@
+-- Records the SIS yields for the year (one per natural key).
+SELECT count(DISTINCT natural_key_hash) FROM edfi_sync.staged_record
+ WHERE run_id = %(run_id)s AND resource = %(resource)s AND natural_key_hash IS NOT NULL

@@ -1,0 +1,1 @@
+"""The sync engine (SPEC §5): extract, build, stage, diff against the identity map, send, record."""

@@ -1,0 +1,407 @@
+"""A year's sync, step by step (SPEC §5). The CLI runs every step in order; each Airflow task
+runs one step of the same run id. Steps are idempotent: a rerun sends only what is still needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from .. import db
+from ..connections import find_connection
+from ..hooks.client import ApiResponse, EdFiClient, EdFiSettings, EdFiUnavailable
+from ..resources import GRAPH, RESOURCES
+from ..resources.base import BuildContext, ResourceDefinition
+from ..resources.graph import Step
+from ..rules.common import Mappings, SchoolYear
+from . import queries
+from .errors import EdFiError, classify, own_error
+from .stage import StagedFailure, stage_resource
+
+log = logging.getLogger(__name__)
+
+SEND_BATCH = 1_000
+_SECRET_KEYS = re.compile(r"secret|password|token|authorization|api[_-]?key", re.IGNORECASE)
+
+
+class OutOfScope(Exception):
+    """The year has no enabled connection: nothing is sent ("years with valid configuration")."""
+
+
+def redact(value: Any) -> Any:
+    """A request body safe for the error log (Ed-Fi payloads carry no secrets; this makes sure)."""
+    if isinstance(value, dict):
+        return {k: ("***" if _SECRET_KEYS.search(k) else redact(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def edfi_settings(conn_id: str) -> EdFiSettings:
+    """The Ed-Fi connection: an AIRFLOW_CONN_* variable when set (no Airflow import), else Airflow's."""
+    spec = find_connection(conn_id)
+    if spec is not None:
+        return EdFiSettings.from_connection(conn_type=spec.conn_type, host=spec.host, schema=spec.schema,
+                                            port=spec.port, login=spec.login, password=spec.password,
+                                            extra=spec.extra)
+    from ..hooks.edfi import EdFiHook
+
+    return EdFiHook(conn_id).settings()
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    resources: tuple[str, ...] = ()
+    resync: bool = False
+    schools: tuple[str, ...] | None = None  # Ed-Fi schoolIds; None = all schools
+    dry_run: bool = False
+
+
+@dataclass
+class StepResult:
+    step: Step
+    status: str
+    counts: Counter = field(default_factory=Counter)
+    sis_count: int | None = None
+    map_count: int | None = None
+
+    @property
+    def record_errors(self) -> int:
+        return sum(n for key, n in self.counts.items()
+                   if key.endswith(".failed") or key in ("build_failed", "skipped", "duplicate"))
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    school_year: int
+    status: str
+    steps: list[StepResult]
+    dry_run: bool = False
+
+    @property
+    def record_errors(self) -> int:
+        return sum(s.record_errors for s in self.steps)
+
+    def by_resource(self) -> dict[str, dict[str, int]]:
+        merged: dict[str, Counter] = {}
+        for result in self.steps:
+            merged.setdefault(result.step.resource, Counter()).update(result.counts)
+        return {name: dict(sorted(c.items())) for name, c in merged.items()}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "school_year": self.school_year, "status": self.status,
+                "dry_run": self.dry_run, "record_errors": self.record_errors, "resources": self.by_resource()}
+
+
+def new_run_id(origin: str = "cli") -> str:
+    return f"{origin}__{datetime.now(timezone.utc):%Y%m%dT%H%M%S}__{uuid.uuid4().hex[:6]}"
+
+
+class YearSync:
+    """One run of one school year. Use as a context manager; call :meth:`run` or the steps."""
+
+    def __init__(self, end_year: int, options: SyncOptions = SyncOptions(), *, run_id: str | None = None,
+                 conninfo: str | None = None, settings_for: Callable[[str], EdFiSettings] = edfi_settings,
+                 origin: str = "cli"):
+        self.end_year = end_year
+        self.options = options
+        self.origin = origin
+        self.run_id = run_id or new_run_id(origin)
+        self.conninfo = conninfo or db.sis_conninfo()
+        self._settings_for = settings_for
+        self.conn: psycopg.Connection | None = None
+        self._loop: asyncio.Runner | None = None
+        self._client: EdFiClient | None = None
+        self.conn_id: str | None = None
+        self.settings: EdFiSettings | None = None
+        self.school_year: SchoolYear | None = None
+        self.mappings = Mappings()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def __enter__(self) -> "YearSync":
+        self.conn = psycopg.connect(self.conninfo)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._client is not None and self._loop is not None:
+            self._loop.run(self._client.__aexit__(None, None, None))
+        if self._loop is not None:
+            self._loop.close()
+        if self.conn is not None:
+            self.conn.close()
+
+    def _one(self, name: str, params: dict[str, Any]):
+        return self.conn.execute(queries.engine(name), params).fetchone()
+
+    @property
+    def _ids(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "end_year": self.end_year}
+
+    def begin(self) -> None:
+        """Check the year is in scope, record the run, settle the mapping snapshots (idempotent)."""
+        row = self._one("year_connection", self._ids)
+        if row is None or not row[1]:
+            raise OutOfScope(f"school year {self.end_year} has no enabled Ed-Fi connection "
+                             f"(edfi_sync.connection): nothing to do")
+        self.conn_id = row[0]
+        self.settings = self._settings_for(self.conn_id)
+        setup = self._one("school_year", self._ids)
+        self.school_year = SchoolYear.from_setup(self.end_year, *(setup or (None, None)))
+        params = {"resources": list(self.options.resources), "resync": self.options.resync,
+                  "schools": list(self.options.schools) if self.options.schools else "all",
+                  "dry_run": self.options.dry_run}
+        with self.conn.transaction():
+            self.conn.execute(queries.engine("run_begin"), {**self._ids, "origin": self.origin,
+                                                            "params": Jsonb(params)})
+            # The first run of a year takes the current values of every owner.
+            owners = [row[0] for row in self.conn.execute(
+                queries.engine("snapshot_owners_missing"), {**self._ids, "owners": list(RESOURCES)})]
+            for owner in owners:
+                self._take_snapshot(owner)
+        self._load_mappings()
+
+    def _take_snapshot(self, owner: str) -> None:
+        self.conn.execute(queries.engine("snapshot_clear"), {**self._ids, "owner": owner})
+        self.conn.execute(queries.engine("snapshot_take"), {**self._ids, "owner": owner})
+
+    def _load_mappings(self) -> None:
+        self.mappings = Mappings.from_rows(self.conn.execute(queries.engine("snapshot_mappings"), self._ids))
+
+    def client(self) -> EdFiClient:
+        if self._client is None:
+            self._loop = asyncio.Runner()
+            self._client = EdFiClient(self.settings)
+            self._loop.run(self._client.__aenter__())
+        return self._client
+
+    def run(self) -> RunSummary:
+        """Every step of the selected resources in dependency order (the CLI's sync)."""
+        self.begin()
+        results: list[StepResult] = []
+        try:
+            for step in GRAPH.steps(self.options.resources):
+                results.append(self.run_step(step))
+        except (EdFiUnavailable, psycopg.OperationalError) as exc:
+            self.finish(results, failed=True)
+            raise SystemicFailure(str(exc), RunSummary(self.run_id, self.end_year, "failed", results,
+                                                       self.options.dry_run)) from exc
+        return self.finish(results)
+
+    def finish(self, results: list[StepResult], failed: bool = False) -> RunSummary:
+        errors = sum(r.record_errors for r in results)
+        status = "failed" if failed else ("record_errors" if errors else "success")
+        summary = RunSummary(self.run_id, self.end_year, status, results, self.options.dry_run)
+        with self.conn.transaction():
+            self.conn.execute(queries.engine("run_finish"), {**self._ids, "status": status,
+                                                             "summary": Jsonb(summary.as_dict())})
+            self.conn.execute(queries.engine("staged_clear_run"), self._ids)
+        return summary
+
+    # -- steps -------------------------------------------------------------------------------
+
+    def run_step(self, step: Step) -> StepResult:
+        definition = RESOURCES[step.resource]
+        params = {**self._ids, "resource": step.resource}
+        if not self._one("resource_enabled", params)[0]:
+            log.info("%s is toggled OFF for %s: nothing sent, nothing deleted", step.resource, self.end_year)
+            return StepResult(step, "toggled_off")
+        self.conn.execute(queries.engine("resource_run_begin"), {**params, "phase": step.phase})
+        self.conn.commit()
+        if step.phase == "post":
+            result = self._post(definition, step)
+        elif step.phase == "update":
+            result = StepResult(step, "done", self._send(definition, ["PUT"]))
+        else:
+            result = self._delete(definition, step)
+        with self.conn.transaction():
+            result.map_count = self._one("map_count", params)[0]
+            self.conn.execute(queries.engine("resource_run_finish"), {
+                **params, "phase": step.phase, "status": result.status, "counts": Jsonb(dict(result.counts)),
+                "sis_count": result.sis_count, "map_count": result.map_count})
+        log.info("%s %s: %s", step.task_id, result.status, dict(result.counts) or "nothing to do")
+        return result
+
+    def _post(self, definition: ResourceDefinition, step: Step) -> StepResult:
+        if self.options.resync:
+            self._refresh_snapshots(definition)
+        counts: Counter = Counter()
+        ctx = BuildContext(self.school_year, self.mappings)
+        extract_params = {"end_year": self.end_year, "year_start": self.school_year.start,
+                          "year_end": self.school_year.end}
+        staged = stage_resource(self.conn, definition, ctx, run_id=self.run_id, params=extract_params,
+                                record_failures=lambda failures: self._log_build_failures(definition, failures))
+        counts["extracted"] = staged.extracted
+        if staged.failed:
+            counts["build_failed"] = staged.failed
+        params = {**self._ids, "resource": definition.name}
+        with self.conn.transaction(), self.conn.cursor(row_factory=dict_row) as cur:
+            duplicates = cur.execute(queries.engine("mark_duplicates"), params).fetchall()
+            self._log_marked(definition, duplicates, "duplicate_sis_record",
+                             lambda row: f"duplicate of SIS {definition.sis_object_type} {row['kept_object_key']}")
+            if self.options.schools:
+                cur.execute(queries.engine("mark_out_of_selection"), {**params, "schools": list(self.options.schools)})
+            skipped = cur.execute(queries.engine("mark_parent_failed"), params).fetchall()
+            self._log_marked(definition, skipped, "parent_failed",
+                             lambda row: f"not sent: a record it references failed in this run: {row['error_message']}")
+            unchanged = cur.execute(queries.engine("mark_unchanged"), params).rowcount
+        counts.update({k: v for k, v in (("duplicate", len(duplicates)), ("skipped", len(skipped)),
+                                         ("unchanged", unchanged)) if v})
+        actions = ["POST"] if definition.updates_after else ["POST", "PUT"]
+        counts.update(self._send(definition, actions))
+        result = StepResult(step, "done", counts)
+        result.sis_count = self._one("staged_count", params)[0]
+        return result
+
+    def _delete(self, definition: ResourceDefinition, step: Step) -> StepResult:
+        if not definition.deletable:
+            return StepResult(step, "done")
+        post = self._one("resource_run_status", {**self._ids, "resource": definition.name, "phase": "post"})
+        if post is None or post[0] != "done":
+            # Without this run's staged records every map row would look gone.
+            log.warning("delete.%s skipped: post.%s did not complete in run %s", definition.name,
+                        definition.name, self.run_id)
+            return StepResult(step, "skipped_post_incomplete")
+        return StepResult(step, "done", self._send(definition, ["DELETE"]))
+
+    def _refresh_snapshots(self, definition: ResourceDefinition) -> None:
+        """A resync of the owner takes the current mapping values (SPEC §5); fields owned by
+        something that is not a resource (sessions) refresh with a resync of a reader."""
+        owners = {definition.name} | {owner for owner, _ in definition.mapping_fields if owner not in RESOURCES}
+        with self.conn.transaction():
+            for owner in sorted(owners):
+                self._take_snapshot(owner)
+        self._load_mappings()
+
+    # -- sending -----------------------------------------------------------------------------
+
+    def _send(self, definition: ResourceDefinition, actions: list[str]) -> Counter:
+        counts: Counter = Counter()
+        params = {**self._ids, "resource": definition.name, "actions": actions,
+                  "key_change_by_put": definition.key_change == "put",
+                  "schools": list(self.options.schools) if self.options.schools else None,
+                  "lea_level": definition.level == "lea",
+                  "shared_instance": self.settings.api_mode == "shared_instance"}
+        sql = queries.engine("delete_actions" if actions == ["DELETE"] else "post_actions")
+        with psycopg.connect(self.conninfo) as reader, reader.cursor(name="actions", row_factory=dict_row) as cur:
+            cur.execute(sql, params)
+            while batch := cur.fetchmany(SEND_BATCH):
+                if self.options.dry_run:
+                    counts.update(f"would_{row['action']}" for row in batch)
+                    continue
+                responses = self._loop_run(self._send_batch(definition, batch))
+                self._record(definition, batch, responses, counts)
+                systemic = next((r for r in responses if isinstance(r, BaseException)), None)
+                if systemic is not None:
+                    raise systemic
+        return counts
+
+    def _loop_run(self, coro):
+        client = self.client()  # opens the loop and session on first use
+        assert self._loop is not None and client is not None
+        return self._loop.run(coro)
+
+    async def _send_batch(self, definition: ResourceDefinition, batch: list[dict]) -> list:
+        path = self.settings.resource_path(definition.name, self.end_year)
+        client = self._client
+
+        async def one(row: dict) -> ApiResponse:
+            action = row["action"]
+            if action == "POST":
+                return await client.request("POST", path, json_body=row["payload"])
+            if action == "PUT":
+                return await client.request("PUT", f"{path}/{row['edfi_id']}", json_body=row["payload"])
+            return await client.request("DELETE", f"{path}/{row['edfi_id']}")
+
+        return await asyncio.gather(*(one(row) for row in batch), return_exceptions=True)
+
+    def _record(self, definition: ResourceDefinition, batch: list[dict], responses: list, counts: Counter) -> None:
+        """Outcomes of one batch: identity map, error log and staged statuses in one transaction."""
+        upserts, map_deletes, errors, resolved, statuses = [], [], [], [], []
+        key = {**self._ids, "resource": definition.name}
+        for row, response in zip(batch, responses):
+            if isinstance(response, BaseException):
+                continue
+            action = row["action"]
+            if response.ok:
+                counts[f"{action}.ok"] += 1
+                if action == "DELETE":
+                    map_deletes.append({**key, "natural_key_hash": row["natural_key_hash"]})
+                    continue
+                if row.get("old_key_hash"):
+                    map_deletes.append({**key, "natural_key_hash": row["old_key_hash"]})
+                upserts.append({**key, "natural_key_hash": row["natural_key_hash"],
+                                "natural_key": Jsonb(row["natural_key"]),
+                                "sis_object_type": definition.sis_object_type,
+                                "sis_object_key": row["sis_object_key"],
+                                "edfi_id": response.resource_id or row["edfi_id"],
+                                "payload_hash": row["payload_hash"], "student_unique_id": row["student_unique_id"],
+                                "school_ids": row["school_ids"], "status": response.status})
+                resolved.append({**key, "sis_object_key": row["sis_object_key"]})
+                statuses.append({**key, "seq": row["seq"], "status": "sent", "error_code": None,
+                                 "error_message": None})
+                continue
+            error = classify(response.status, response.body, action)
+            if response.status == 404:
+                counts[f"{action}.not_found"] += 1
+                map_deletes.append({**key, "natural_key_hash": row.get("old_key_hash") or row["natural_key_hash"]})
+            else:
+                counts[f"{action}.failed"] += 1
+            errors.append(self._error_row(definition, row, action, error))
+            if "seq" in row:
+                statuses.append({**key, "seq": row["seq"], "status": "failed", "error_code": error.code,
+                                 "error_message": error.message})
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            for name, rows in (("map_delete", map_deletes), ("map_upsert", upserts), ("error_insert", errors),
+                               ("errors_resolve", resolved), ("staged_set_status", statuses)):
+                if rows:
+                    cur.executemany(queries.engine(name), rows)
+
+    def _error_row(self, definition: ResourceDefinition, row: dict, action: str, error: EdFiError) -> dict:
+        school_ids = row.get("school_ids") or []
+        return {
+            **self._ids, "resource": definition.name, "sis_object_key": row.get("sis_object_key"),
+            "natural_key_hash": row.get("natural_key_hash"), "action": action, "status": error.status,
+            "error_code": error.code, "error_class": error.entry.error_class, "message": error.message,
+            "validation_errors": Jsonb(error.validation_errors) if error.validation_errors else None,
+            "cause": error.entry.cause, "fix": error.entry.fix,
+            "request_body": Jsonb(redact(row["payload"])) if row.get("payload") else None,
+            "student_unique_id": row.get("student_unique_id"), "student_name": row.get("student_name"),
+            "school_id": school_ids[0] if school_ids else None,
+        }
+
+    def _log_build_failures(self, definition: ResourceDefinition, failures: list[StagedFailure]) -> None:
+        rows = [self._error_row(definition, {
+            "sis_object_key": f.sis_object_key, "natural_key_hash": f.natural_key_hash, "payload": f.body,
+            "student_unique_id": f.student_unique_id, "student_name": f.student_name,
+            "school_ids": list(f.school_ids)}, "BUILD", own_error(f.error_code, f.message, f.validation_errors))
+            for f in failures]
+        with self.conn.cursor() as cur:
+            cur.executemany(queries.engine("error_insert"), rows)
+
+    def _log_marked(self, definition: ResourceDefinition, marked: list[dict], code: str,
+                    describe: Callable[[dict], str]) -> None:
+        """Error rows for records the diff set aside (duplicates, children of failed parents)."""
+        rows = [self._error_row(definition, row, "POST", own_error(code, describe(row))) for row in marked]
+        if rows:
+            with self.conn.cursor() as cur:
+                cur.executemany(queries.engine("error_insert"), rows)
+
+
+class SystemicFailure(RuntimeError):
+    """Database or Ed-Fi unreachable, credentials refused: the run fails (non-zero exit)."""
+
+    def __init__(self, message: str, summary: RunSummary):
+        super().__init__(message)
+        self.summary = summary

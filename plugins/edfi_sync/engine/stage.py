@@ -1,0 +1,154 @@
+"""Extract -> build -> validate -> stage, streamed: memory stays bounded whatever the row count.
+
+Rows come from a server-side cursor in batches, each row goes through the resource's pure
+build rule and its pydantic model (the only validation pass), and lands in
+``edfi_sync.staged_record`` through COPY. The diff then happens in SQL.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator
+
+import psycopg
+from psycopg.rows import dict_row
+from pydantic import ValidationError
+
+from ..resources import RESOURCES
+from ..resources.base import BuildContext, BuildError, Draft, ResourceDefinition
+from ..rules.common import UnmappedValue
+from . import queries
+from .canonical import canonical_json, digest
+
+FETCH_SIZE = 2_000
+
+
+@dataclass
+class StagedFailure:
+    """A SIS record that could not be built: goes to the error log with action BUILD."""
+
+    sis_object_key: str
+    error_code: str
+    message: str
+    validation_errors: list[str]
+    body: dict[str, Any] | None
+    natural_key_hash: str | None
+    student_unique_id: str | None
+    student_name: str | None
+    school_ids: tuple[str, ...]
+
+
+@dataclass
+class StageResult:
+    extracted: int = 0
+    staged: int = 0
+    failures: list[StagedFailure] = field(default_factory=list)  # of the current batch only
+    failed: int = 0
+
+
+def key_hash(key: dict[str, Any]) -> str | None:
+    """Hash of a reference-form natural key (None when a key part is missing)."""
+    if any(value is None or value == "" for value in key.values()):
+        return None
+    return digest(key)
+
+
+def natural_key_hash(definition: ResourceDefinition, body: dict[str, Any]) -> tuple[dict, str | None]:
+    key = definition.reference_key(body)
+    return key, key_hash(key)
+
+
+def parent_keys(definition: ResourceDefinition, body: dict[str, Any]) -> list[str]:
+    """``resource:hash`` of every record this one references, to skip it when a parent failed."""
+    keys = []
+    for ref in definition.references:
+        value = body.get(ref.field)
+        if not isinstance(value, dict):
+            continue
+        renamed = {ref.rename.get(k, k): v for k, v in value.items()}
+        hashed = key_hash({name: renamed.get(name) for name in RESOURCES[ref.resource].key_names})
+        if hashed:
+            keys.append(f"{ref.resource}:{hashed}")
+    return keys
+
+
+def _validation_messages(exc: ValidationError) -> list[str]:
+    return [f"{'.'.join(str(p) for p in err['loc']) or '(record)'}: {err['msg']}" for err in exc.errors()]
+
+
+def _drafts(definition: ResourceDefinition, row: dict, ctx: BuildContext) -> Iterator[Draft | StagedFailure]:
+    """The build rule's drafts for a row, with rule errors turned into failures."""
+    try:
+        built = definition.build(row, ctx)
+        yield from ([built] if isinstance(built, Draft) else built)
+    except UnmappedValue as exc:
+        yield _failure(definition, row, "unmapped_value", str(exc))
+    except BuildError as exc:
+        yield _failure(definition, row, exc.error_code, exc.message)
+
+
+def _failure(definition, row, code, message) -> StagedFailure:
+    key_column = next(iter(row))  # extracts select the SIS object key first
+    return StagedFailure(str(row[key_column]), code, message, [], None, None, row.get("state_id"),
+                         " ".join(filter(None, (row.get("first_name"), row.get("last_name")))) or None, ())
+
+
+def _rows(definition: ResourceDefinition, draft_or_failures: Iterable, run_id: str, end_year: int,
+          result: StageResult, seq: int) -> Iterator[tuple]:
+    for item in draft_or_failures:
+        seq += 1
+        if isinstance(item, StagedFailure):
+            result.failures.append(item)
+            result.failed += 1
+            yield (run_id, end_year, definition.name, seq, None, None, item.sis_object_key, None, None,
+                   list(item.school_ids), item.student_unique_id, item.student_name, [], [], "build_failed",
+                   item.error_code, item.message)
+            continue
+        draft: Draft = item
+        key, nk_hash = natural_key_hash(definition, draft.body)
+        try:
+            payload = definition.model.model_validate(draft.body).to_json()
+        except ValidationError as exc:
+            failure = StagedFailure(draft.sis_object_key, "schema_validation",
+                                    f"{definition.name} record failed schema validation",
+                                    _validation_messages(exc), json.loads(canonical_json(draft.body)), nk_hash,
+                                    draft.student_unique_id, draft.student_name, draft.school_ids)
+            result.failures.append(failure)
+            result.failed += 1
+            yield (run_id, end_year, definition.name, seq, nk_hash, json.dumps(key, default=str) if nk_hash
+                   else None, draft.sis_object_key, None, None, list(draft.school_ids), draft.student_unique_id,
+                   draft.student_name, [], [], "build_failed", "schema_validation", "; ".join(
+                       failure.validation_errors))
+            continue
+        key, nk_hash = natural_key_hash(definition, payload)
+        result.staged += 1
+        yield (run_id, end_year, definition.name, seq, nk_hash, json.dumps(key), draft.sis_object_key,
+               canonical_json(payload), digest(payload), list(draft.school_ids), draft.student_unique_id,
+               draft.student_name, list(draft.precedence), parent_keys(definition, payload), "staged", None, None)
+
+
+def stage_resource(conn: psycopg.Connection, definition: ResourceDefinition, ctx: BuildContext, *,
+                   run_id: str, params: dict[str, Any],
+                   record_failures: Callable[[list[StagedFailure]], None]) -> StageResult:
+    """Replace the resource's staged rows with what the SIS yields now, in one transaction that
+    also records each batch's build failures."""
+    result = StageResult()
+    end_year = ctx.school_year.end_year
+    with conn.transaction():
+        conn.execute(queries.engine("stage_clear"), {"end_year": end_year, "resource": definition.name})
+        seq = 0
+        with conn.cursor(name=f"extract_{definition.name}", row_factory=dict_row) as source:
+            source.execute(queries.extract(definition.extract_sql), params)
+            while rows := source.fetchmany(FETCH_SIZE):
+                result.extracted += len(rows)
+                items = [item for row in rows for item in _drafts(definition, row, ctx)]
+                # Between two FETCHes of the open portal, one COPY per batch.
+                with conn.cursor().copy(queries.engine("stage_copy")) as copy:
+                    for staged in _rows(definition, items, run_id, end_year, result, seq):
+                        copy.write_row(staged)
+                seq += len(items)
+                if result.failures:
+                    record_failures(result.failures)
+                    result.failures = []
+    return result

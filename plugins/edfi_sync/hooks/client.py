@@ -1,0 +1,270 @@
+"""Async Ed-Fi ODS/API client: OAuth2 client credentials, bounded concurrency, retries.
+
+No Airflow import here: :class:`~edfi_sync.hooks.edfi.EdFiHook` reads the connection and hands
+its settings to this client, so the CLI and the operators send exactly the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import ssl
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import aiohttp
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class EdFiUnavailable(RuntimeError):
+    """Systemic: the ODS/API cannot be reached or refuses our credentials. Fails the run."""
+
+
+def _as_bool(value: Any, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class EdFiSettings:
+    base_url: str
+    client_key: str
+    client_secret: str = field(repr=False)
+    api_mode: Literal["shared_instance", "year_specific"] = "shared_instance"
+    data_standard: str = "4.0"
+    max_in_flight: int | Literal["auto"] = 8
+    verify: bool | str = True
+    fail_on_record_errors: bool = False
+    timeout_seconds: float = 60.0
+    max_attempts: int = 6
+    backoff_base: float = 0.25
+    backoff_max: float = 20.0
+
+    @classmethod
+    def from_connection(cls, *, conn_type: str | None, host: str | None, schema: str | None, port: int | None,
+                        login: str | None, password: str | None, extra: dict[str, Any]) -> "EdFiSettings":
+        """From an Airflow connection: the base URL in host (with or without scheme), key/secret in
+        login/password. As in HttpHook, a scheme-less host takes it from the URI scheme or ``schema``;
+        a ``schema`` that is no scheme is the URL path (the URI form puts the path there)."""
+        if not host:
+            raise ValueError("the Ed-Fi connection has no host (the ODS/API base URL)")
+        path = ""
+        if "://" in host:
+            base = host
+        else:
+            scheme = next((s for s in (conn_type, schema) if s in ("http", "https")), "https")
+            base = f"{scheme}://{host}"
+            if schema and schema not in ("http", "https"):
+                path = "/" + schema.strip("/")
+        if port and base.count(":") < 2:
+            base = f"{base}:{port}"
+        base += path
+        mode = extra.get("api_mode") or "shared_instance"
+        if mode not in ("shared_instance", "year_specific"):
+            raise ValueError(f"api_mode must be shared_instance or year_specific, not {mode!r}")
+        in_flight = extra.get("max_in_flight", 8)
+        in_flight = "auto" if str(in_flight).lower() == "auto" else int(in_flight)
+        verify = extra.get("verify", True)
+        verify = verify if isinstance(verify, bool) or (isinstance(verify, str) and "/" in verify) \
+            else _as_bool(verify, True)
+        return cls(
+            base_url=base.rstrip("/"), client_key=login or "", client_secret=password or "",
+            api_mode=mode, data_standard=str(extra.get("data_standard", "4.0")), max_in_flight=in_flight,
+            verify=verify, fail_on_record_errors=_as_bool(extra.get("fail_on_record_errors"), False),
+            timeout_seconds=float(extra.get("timeout", 60)), max_attempts=int(extra.get("max_attempts", 6)),
+        )
+
+    def resource_path(self, resource: str, school_year: int) -> str:
+        if self.api_mode == "year_specific":
+            return f"/data/v3/{school_year}/ed-fi/{resource}"
+        return f"/data/v3/ed-fi/{resource}"
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    headers: dict[str, str]
+    body: Any  # parsed JSON when the server sent JSON, else text
+    attempts: int = 1
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def resource_id(self) -> str | None:
+        """The Ed-Fi id from the Location header of a POST."""
+        location = self.headers.get("Location") or self.headers.get("location")
+        return location.rstrip("/").rsplit("/", 1)[-1] if location else None
+
+
+class AdaptiveLimit:
+    """Concurrency limit: fixed, or with ``auto`` additive increase / halving on 429 and 503."""
+
+    def __init__(self, setting: int | str, floor: int = 2, ceiling: int = 64):
+        self.adaptive = setting == "auto"
+        self.limit = 8 if self.adaptive else max(1, int(setting))
+        self.floor, self.ceiling = floor, ceiling
+        self._in_flight = 0
+        self._successes = 0
+        self._changed = asyncio.Condition()
+
+    async def __aenter__(self):
+        async with self._changed:
+            await self._changed.wait_for(lambda: self._in_flight < self.limit)
+            self._in_flight += 1
+
+    async def __aexit__(self, *exc):
+        async with self._changed:
+            self._in_flight -= 1
+            self._changed.notify_all()
+
+    def record(self, status: int) -> None:
+        if not self.adaptive:
+            return
+        if status in (429, 503):
+            self.limit = max(self.floor, self.limit // 2)
+            self._successes = 0
+        elif status < 500:
+            self._successes += 1
+            if self._successes >= self.limit:
+                self.limit = min(self.ceiling, self.limit + 1)
+                self._successes = 0
+
+
+class EdFiClient:
+    """One per run (per process): a pooled HTTP session, one bearer token, one concurrency limit."""
+
+    def __init__(self, settings: EdFiSettings, token_cache=None):
+        self.settings = settings
+        self._token_cache = token_cache
+        self._token: str | None = None
+        self._token_expires = 0.0
+        self._token_lock: asyncio.Lock | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self.limit: AdaptiveLimit | None = None
+        self.stats = {"requests": 0, "retries": 0, "token_fetches": 0}
+
+    async def __aenter__(self) -> "EdFiClient":
+        verify = self.settings.verify
+        ssl_context: ssl.SSLContext | bool
+        if isinstance(verify, str):
+            ssl_context = ssl.create_default_context(cafile=verify)
+        else:
+            ssl_context = ssl.create_default_context() if verify else False
+        self.limit = AdaptiveLimit(self.settings.max_in_flight)
+        connector = aiohttp.TCPConnector(limit=64, ssl=ssl_context, keepalive_timeout=30)
+        self._session = aiohttp.ClientSession(
+            connector=connector, timeout=aiohttp.ClientTimeout(total=self.settings.timeout_seconds),
+            headers={"Accept": "application/json"})
+        self._token_lock = asyncio.Lock()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def _fetch_token(self) -> None:
+        assert self._session is not None
+        self.stats["token_fetches"] += 1
+        auth = aiohttp.BasicAuth(self.settings.client_key, self.settings.client_secret)
+        url = f"{self.settings.base_url}/oauth/token"
+        for attempt in range(1, self.settings.max_attempts + 1):
+            try:
+                async with self._session.post(url, data={"grant_type": "client_credentials"}, auth=auth) as resp:
+                    text = await resp.text()
+                    if resp.status == 200:
+                        payload = json.loads(text)
+                        self._token = payload["access_token"]
+                        lifetime = float(payload.get("expires_in") or 3600)
+                        # Refresh before expiry: a token must not die mid-request.
+                        self._token_expires = time.monotonic() + max(lifetime * 0.9, lifetime - 60)
+                        return
+                    if resp.status not in RETRYABLE_STATUSES:
+                        raise EdFiUnavailable(
+                            f"the Ed-Fi API refused the client credentials ({resp.status}): check the key and "
+                            f"secret of the Ed-Fi connection")
+            except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as exc:
+                if attempt == self.settings.max_attempts:
+                    raise EdFiUnavailable(f"cannot reach the Ed-Fi API at {self.settings.base_url}: {exc}") from exc
+            await asyncio.sleep(self._backoff(attempt))
+        raise EdFiUnavailable(f"the Ed-Fi API at {self.settings.base_url} kept failing the token request")
+
+    async def _bearer(self, stale: str | None = None) -> str:
+        assert self._token_lock is not None
+        async with self._token_lock:
+            # Another request may have refreshed it while we waited.
+            if self._token is None or self._token == stale or time.monotonic() >= self._token_expires:
+                await self._fetch_token()
+            assert self._token is not None
+            return self._token
+
+    def _backoff(self, attempt: int, retry_after: str | None = None) -> float:
+        if retry_after:
+            try:
+                return min(float(retry_after), self.settings.backoff_max * 3)
+            except ValueError:
+                pass
+        ceiling = min(self.settings.backoff_max, self.settings.backoff_base * 2 ** (attempt - 1))
+        return random.uniform(ceiling / 2, ceiling)  # jitter: parallel tasks don't retry in lockstep
+
+    async def request(self, method: str, path: str, *, json_body: Any = None,
+                      params: dict[str, Any] | None = None) -> ApiResponse:
+        assert self._session is not None and self.limit is not None
+        url = f"{self.settings.base_url}{path}"
+        refreshed = False
+        attempt = 0
+        async with self.limit:
+            while True:
+                attempt += 1
+                token = await self._bearer()
+                self.stats["requests"] += 1
+                try:
+                    async with self._session.request(method, url, json=json_body, params=params,
+                                                     headers={"Authorization": f"Bearer {token}"}) as resp:
+                        text = await resp.text()
+                        status, headers = resp.status, dict(resp.headers)
+                except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError) as exc:
+                    if attempt >= self.settings.max_attempts:
+                        raise EdFiUnavailable(f"{method} {path}: no answer after {attempt} attempts ({exc!r})") from exc
+                    self.stats["retries"] += 1
+                    await asyncio.sleep(self._backoff(attempt))
+                    continue
+                self.limit.record(status)
+                if status == 401 and not refreshed:
+                    refreshed = True  # expired or revoked: one new token, one retry
+                    await self._bearer(stale=token)
+                    continue
+                if status in RETRYABLE_STATUSES and attempt < self.settings.max_attempts:
+                    self.stats["retries"] += 1
+                    await asyncio.sleep(self._backoff(attempt, headers.get("Retry-After")))
+                    continue
+                try:
+                    body: Any = json.loads(text) if text else None
+                except ValueError:
+                    body = text
+                return ApiResponse(status, headers, body, attempt)
+
+    async def get_all(self, path: str, *, page_size: int = 500, params: dict[str, Any] | None = None):
+        """Page through a collection (offset/limit), yielding records."""
+        offset = 0
+        while True:
+            response = await self.request("GET", path, params={**(params or {}), "offset": offset,
+                                                                "limit": page_size})
+            if not response.ok:
+                raise EdFiUnavailable(f"GET {path} failed with {response.status}: {response.body}")
+            page = response.body or []
+            for item in page:
+                yield item
+            if len(page) < page_size:
+                return
+            offset += page_size

@@ -1,0 +1,35 @@
+"""EdFiHook: the Airflow face of the Ed-Fi ODS/API connection (providers-http based).
+
+Connection fields: host = base URL, login/password = client key/secret, extras ``api_mode``,
+``data_standard``, ``max_in_flight``, ``verify``, ``fail_on_record_errors`` (the connection form
+declares them: see :mod:`edfi_sync.provider`). The CLI uses the same hook, reading the same
+``AIRFLOW_CONN_*`` variables.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.providers.http.hooks.http import HttpHook
+
+from .client import EdFiClient, EdFiSettings
+
+
+class EdFiHook(HttpHook):
+    conn_name_attr = "edfi_conn_id"
+    default_conn_name = "edfi_api"
+    conn_type = "edfi"
+    hook_name = "Ed-Fi ODS/API"
+
+    def __init__(self, edfi_conn_id: str = default_conn_name, **kwargs: Any):
+        super().__init__(http_conn_id=edfi_conn_id, **kwargs)
+        self.edfi_conn_id = edfi_conn_id
+
+    def settings(self) -> EdFiSettings:
+        conn = self.get_connection(self.edfi_conn_id)
+        return EdFiSettings.from_connection(conn_type=conn.conn_type, host=conn.host, schema=conn.schema,
+                                            port=conn.port, login=conn.login, password=conn.password,
+                                            extra=conn.extra_dejson)
+
+    def get_client(self, token_cache=None) -> EdFiClient:
+        return EdFiClient(self.settings(), token_cache=token_cache)

@@ -1,0 +1,110 @@
+"""The declarative resource definition every Ed-Fi resource plugs into.
+
+A resource is one module in this package: its pydantic model (the Ed-Fi payload and the
+validator), its extract SQL file under include/sql/extract/, its natural key, its upstream
+resources and its build rule. The dependency graph, post and delete order, DAG edges and the
+cascade of key changes are all derived from these definitions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict
+
+from ..rules.common import Mappings, SchoolYear
+
+ResourceLevel = Literal["lea", "school", "student"]
+
+
+class EdFiModel(BaseModel):
+    """Base of every payload model: unknown fields are a bug, not data."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A payload field that references another resource, e.g. studentReference -> students.
+
+    ``rename`` maps names in this reference to the parent's natural-key names where they differ
+    (an educationOrganizationReference to an LEA carries educationOrganizationId).
+    """
+
+    field: str
+    resource: str
+    rename: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    school_year: SchoolYear
+    mappings: Mappings
+
+
+@dataclass
+class Draft:
+    """What a build rule makes of a SIS row: the Ed-Fi body before the model validates it."""
+
+    sis_object_key: str
+    body: dict[str, Any]
+    school_ids: tuple[str, ...] = ()
+    student_unique_id: str | None = None
+    student_name: str | None = None
+    # Several rows with one natural key: the highest precedence is sent (latest end_year, then highest id).
+    precedence: tuple[int, ...] = ()
+
+
+class BuildError(Exception):
+    """A record the SIS has but that cannot be built this run (logged; never deleted)."""
+
+    def __init__(self, error_code: str, message: str, **details: Any):
+        super().__init__(message)
+        self.error_code, self.message, self.details = error_code, message, details
+
+
+BuildRule = Callable[[Mapping[str, Any], BuildContext], "Draft | Iterable[Draft]"]
+
+
+@dataclass(frozen=True)
+class ResourceDefinition:
+    name: str  # the Ed-Fi resource path, e.g. "studentSchoolAssociations"
+    model: type[EdFiModel]
+    extract_sql: str  # file under include/sql/extract/
+    natural_key: tuple[str, ...]  # dotted payload paths (the schema's x-naturalKey)
+    build: BuildRule
+    sis_object_type: str
+    level: ResourceLevel
+    upstream: tuple[str, ...] = ()
+    references: tuple[Reference, ...] = ()
+    # Only studentSchoolAssociations let a PUT change the natural key; elsewhere DELETE + POST.
+    key_change: Literal["put", "delete_post"] = "delete_post"
+    deletable: bool = True
+    # Changes to existing records wait for these resources (students: after the SSAs).
+    updates_after: tuple[str, ...] = ()
+    # Mapping fields (resource, field) this resource reads; each is owned by the resource it names.
+    mapping_fields: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self):
+        missing = {ref.resource for ref in self.references} - set(self.upstream)
+        if missing:
+            raise ValueError(f"{self.name}: references {sorted(missing)} must be upstream")
+
+    @property
+    def key_names(self) -> tuple[str, ...]:
+        """The natural key's field names as a child's reference to this resource spells them."""
+        return tuple(path.rsplit(".", 1)[-1] for path in self.natural_key)
+
+    def reference_key(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """The natural key in reference form: how a child's ``<x>Reference`` names this record."""
+        key = {}
+        for path in self.natural_key:
+            value: Any = payload
+            for part in path.split("."):
+                value = value.get(part) if isinstance(value, Mapping) else None
+            key[path.rsplit(".", 1)[-1]] = value
+        return key

@@ -1,0 +1,104 @@
+"""The dependency graph of the resource definitions, and everything derived from it.
+
+POSTs run parents first; DELETEs run children first. A resource with ``updates_after`` gets a
+separate update step once those resources are posted (students after their SSAs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from graphlib import TopologicalSorter
+from typing import Iterable, Literal, Mapping
+
+from .base import ResourceDefinition
+
+Phase = Literal["post", "update", "delete"]
+
+
+@dataclass(frozen=True)
+class Step:
+    phase: Phase
+    resource: str
+
+    @property
+    def task_id(self) -> str:
+        return f"{self.phase}.{self.resource}"
+
+
+class ResourceGraph:
+    def __init__(self, definitions: Mapping[str, ResourceDefinition]):
+        self.definitions = dict(definitions)
+        for definition in self.definitions.values():
+            unknown = set(definition.upstream) | set(definition.updates_after)
+            unknown -= set(self.definitions)
+            if unknown:
+                raise ValueError(f"{definition.name}: unknown upstream resources {sorted(unknown)}")
+        self._post_order = tuple(TopologicalSorter(
+            {name: sorted(d.upstream) for name, d in sorted(self.definitions.items())}).static_order())
+
+    def post_order(self, selected: Iterable[str] | None = None) -> list[str]:
+        chosen = self._select(selected)
+        return [name for name in self._post_order if name in chosen]
+
+    def delete_order(self, selected: Iterable[str] | None = None) -> list[str]:
+        return list(reversed(self.post_order(selected)))
+
+    def children(self, resource: str) -> list[str]:
+        return [name for name in self._post_order if resource in self.definitions[name].upstream]
+
+    def descendants(self, resource: str) -> list[str]:
+        """Every resource whose records embed (directly or not) a reference to ``resource``."""
+        seen: list[str] = []
+        frontier = [resource]
+        while frontier:
+            for child in self.children(frontier.pop()):
+                if child not in seen:
+                    seen.append(child)
+                    frontier.append(child)
+        return [name for name in self._post_order if name in seen]
+
+    def edges(self) -> list[tuple[Step, Step]]:
+        """Task edges: post phase parents -> children, update steps after what they wait for,
+        then the delete phase children -> parents."""
+        edges: list[tuple[Step, Step]] = []
+        names = self._post_order
+        for name in names:
+            definition = self.definitions[name]
+            edges += [(Step("post", up), Step("post", name)) for up in definition.upstream]
+            if definition.updates_after:
+                edges.append((Step("post", name), Step("update", name)))
+                edges += [(Step("post", after), Step("update", name)) for after in definition.updates_after]
+        # Deletes start once every post and update has run: a key change posts the new record first.
+        last_posts = [Step("update", n) if self.definitions[n].updates_after else Step("post", n)
+                      for n in names if not self.children(n) or self.definitions[n].updates_after]
+        for name in names:
+            for up in self.definitions[name].upstream:
+                edges.append((Step("delete", name), Step("delete", up)))
+        roots = [n for n in names if not self.children(n)]
+        edges += [(last, Step("delete", leaf)) for leaf in roots for last in last_posts]
+        return edges
+
+    def steps(self, selected: Iterable[str] | None = None) -> list[Step]:
+        """A sequential plan with the same ordering as the task edges (what the CLI runs)."""
+        chosen = self.post_order(selected)
+        plan: list[Step] = []
+        pending_updates = [n for n in chosen if self.definitions[n].updates_after]
+        for name in chosen:
+            plan.append(Step("post", name))
+            for waiting in list(pending_updates):
+                if set(self.definitions[waiting].updates_after) & set(chosen) <= set(
+                        s.resource for s in plan if s.phase == "post"):
+                    plan.append(Step("update", waiting))
+                    pending_updates.remove(waiting)
+        plan += [Step("delete", n) for n in reversed(chosen) if self.definitions[n].deletable]
+        return plan
+
+    def _select(self, selected: Iterable[str] | None) -> set[str]:
+        if not selected:
+            return set(self.definitions)
+        chosen = set(selected)
+        unknown = chosen - set(self.definitions)
+        if unknown:
+            raise ValueError(f"unknown resources: {', '.join(sorted(unknown))} "
+                             f"(known: {', '.join(self._post_order)})")
+        return chosen

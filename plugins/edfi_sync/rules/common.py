@@ -1,0 +1,67 @@
+"""Rules every resource shares (SPEC §7 "Common")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class SchoolYear:
+    """The configured (scope) year: end_year Y runs from start to end, both inclusive."""
+
+    end_year: int
+    start: date
+    end: date
+
+    @classmethod
+    def from_setup(cls, end_year: int, start: date | None = None, end: date | None = None) -> "SchoolYear":
+        """School Year Setup; NULL dates mean 07/01/(Y-1) and 06/30/Y."""
+        return cls(end_year, start or date(end_year - 1, 7, 1), end or date(end_year, 6, 30))
+
+    def overlaps(self, start: date | None, end: date | None) -> bool:
+        """start <= year end AND (end NULL or end >= year start); a NULL start counts as open."""
+        return (start is None or start <= self.end) and (end is None or end >= self.start)
+
+    def contains(self, day: date | None) -> bool:
+        return day is not None and self.start <= day <= self.end
+
+
+def descriptor_uri(namespace: str, code_value: str) -> str:
+    """Ed-Fi descriptor values travel as ``namespace#codeValue``."""
+    return f"{namespace}#{code_value}"
+
+
+class UnmappedValue(LookupError):
+    """A SIS value with no Resource Preferences mapping (an error-log row where the seeds say so)."""
+
+    def __init__(self, resource: str, field: str, sis_value: object):
+        self.resource, self.field, self.sis_value = resource, field, sis_value
+        super().__init__(f"no {resource} mapping for {field} = {sis_value!r}")
+
+
+class Mappings:
+    """Resource Preferences of one year: (resource, field, sis_value) -> descriptor URI."""
+
+    def __init__(self, rows: Mapping[tuple[str, str, str], str] | None = None):
+        self._rows = dict(rows or {})
+
+    @classmethod
+    def from_rows(cls, rows) -> "Mappings":
+        """From (resource, field, sis_value, namespace, code_value) rows; incomplete rows are no mapping."""
+        return cls({(r, f, v): descriptor_uri(ns, code) for r, f, v, ns, code in rows if ns and code})
+
+    def get(self, resource: str, field: str, sis_value: object) -> str | None:
+        if sis_value is None:
+            return None
+        return self._rows.get((resource, field, str(sis_value)))
+
+    def require(self, resource: str, field: str, sis_value: object) -> str:
+        uri = self.get(resource, field, sis_value)
+        if uri is None:
+            raise UnmappedValue(resource, field, sis_value)
+        return uri
+
+    def values(self, resource: str, field: str) -> dict[str, str]:
+        return {v: uri for (r, f, v), uri in self._rows.items() if r == resource and f == field}
