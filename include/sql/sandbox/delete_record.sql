@@ -1,0 +1,1 @@
+DELETE FROM edfi_sandbox.record WHERE store = %(store)s AND id = %(id)s

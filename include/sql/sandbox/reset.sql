@@ -1,0 +1,1 @@
+TRUNCATE edfi_sandbox.record, edfi_sandbox.store

@@ -1,0 +1,1 @@
+SELECT name FROM edfi_sandbox.store ORDER BY name
