@@ -103,3 +103,17 @@ def empty_db(pg_admin_conninfo, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_EDFI_SIS", postgres_airflow_json(conninfo))
     yield conninfo
     _drop_database(pg_admin_conninfo, name)
+
+
+@pytest.fixture
+def sandbox(monkeypatch):
+    """The Ed-Fi sandbox (in memory) on a free 127.0.0.1 port; AIRFLOW_CONN_EDFI_API points at it."""
+    import json
+
+    from edfi_sync.sandbox.testing import run_sandbox
+
+    with run_sandbox() as server:
+        monkeypatch.setenv("AIRFLOW_CONN_EDFI_API", json.dumps({
+            "conn_type": "http", "host": server.base_url, "login": server.key, "password": server.secret,
+            "extra": {"max_in_flight": 8}}))
+        yield server

@@ -70,7 +70,7 @@ CREATE TABLE edfi_sync.resource_run (
     run_id      text        NOT NULL REFERENCES edfi_sync.sync_run (run_id) ON DELETE CASCADE,
     end_year    integer     NOT NULL,
     resource    text        NOT NULL,
-    phase       text        NOT NULL CHECK (phase IN ('post', 'delete', 'resync')),
+    phase       text        NOT NULL CHECK (phase IN ('post', 'update', 'delete')),
     status      text        NOT NULL DEFAULT 'running',
     counts      jsonb       NOT NULL DEFAULT '{}'::jsonb,
     sis_count   integer,
