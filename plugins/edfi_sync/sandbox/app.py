@@ -196,10 +196,12 @@ class SandboxApp:
             except Exception:
                 log.exception("sandbox error on %s %s", method, path)
                 response = self._error(errors.system_error(), headers)
+        response.headers.append((b"content-length", str(len(response.body)).encode()))
         await send({"type": "http.response.start", "status": response.status, "headers": response.headers})
         await send({"type": "http.response.body", "body": response.body})
-        self.requests.add(method, path, query, response.status, started,
-                          f"status {decision.status}" if decision.status else None)
+        if not path.startswith("/admin"):
+            self.requests.add(method, path, query, response.status, started,
+                              f"status {decision.status}" if decision.status else None)
 
     async def _lifespan(self, receive, send) -> None:
         while True:
@@ -606,6 +608,9 @@ async def _abort(send) -> None:
     transport = getattr(getattr(send, "__self__", None), "transport", None)
     if transport is not None:
         transport.abort()
+        await asyncio.sleep(0)   # let the server see the disconnect, so the response below is discarded
+        await send({"type": "http.response.start", "status": 500, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
         return
     await send({"type": "http.response.start", "status": 500, "headers": [(b"content-length", b"100")]})
     raise ConnectionAbortedError("fault injection: connection dropped")

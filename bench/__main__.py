@@ -1,0 +1,14 @@
+"""Run every benchmark script in this folder, one after the other."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+failed = []
+for script in sorted(Path(__file__).parent.glob("*.py")):
+    if script.name.startswith("_"):
+        continue
+    print(f"== {script.stem}", flush=True)
+    if subprocess.run([sys.executable, str(script)]).returncode != 0:
+        failed.append(script.stem)
+sys.exit(f"failed: {', '.join(failed)}" if failed else 0)
