@@ -163,6 +163,15 @@ def test_merge_keeps_other_rows_and_replace_drops_them(sis_db, tmp_path, capsys)
     assert len([r for r in rows["mapping"] if r[0] == 2026]) == 7
     assert rows["connection"] == [(2025, "edfi_api", True), (2026, "edfi_api", True)]
 
+    # A year section without mappings keeps its mappings even with --replace.
+    toggles_only = write(tmp_path, "toggles.yaml", "years:\n  2026:\n    toggles: {courses: true}\n")
+    assert config(capsys, "import", toggles_only, "--replace")[0] == 0
+    assert len([r for r in table_rows(sis_db)["mapping"] if r[0] == 2026]) == 7
+    emptied = write(tmp_path, "empty.yaml", "years:\n  2026:\n    mappings: {}\n")
+    code, out, _ = config(capsys, "import", emptied, "--replace")
+    assert code == 0 and "7 removed" in out
+    assert [r for r in table_rows(sis_db)["mapping"] if r[0] == 2026] == []
+
 
 BAD_YAML = f"""
     years:

@@ -105,6 +105,9 @@ class YearConfig:
     toggles: dict[str, bool] = field(default_factory=dict)
     mappings: dict[tuple[str, str, str], Mapping] = field(default_factory=dict)
     lines: dict[tuple[str, str, str], int | None] = field(default_factory=dict, repr=False, compare=False)
+    # --replace touches only years whose file section speaks about mappings (a `mappings:` key,
+    # even empty, or a CSV mapping row): a toggles-only file must not wipe a year's mappings.
+    mappings_given: bool = field(default=False, compare=False)
 
     def is_empty(self) -> bool:
         return self.connection is None and not self.toggles and not self.mappings
@@ -325,6 +328,7 @@ def _parse_yaml(text: str, problems: _Problems) -> dict[int, YearConfig]:
                         if _check_toggle(resource, t_line, f"{where} > {resource}", problems) and enabled is not None:
                             config.toggles[resource] = enabled
                 elif part == "mappings":
+                    config.mappings_given = True
                     _yaml_mappings(doc, part_node, where, config)
                 else:
                     problems.add(part_line, where, f"unknown key '{part}'", f"use one of: {', '.join(_YEAR_KEYS)}")
@@ -407,6 +411,7 @@ def _parse_csv(text: str, problems: _Problems) -> dict[int, YearConfig]:
             continue
         config = years.setdefault(year, YearConfig())
         if kind == "mapping":
+            config.mappings_given = True
             resource, field_, sis_value = cell["resource"], cell["field"], cell["sis_value"]
             valid = (_check_field(resource, field_, line, where, problems)
                      and _check_sis_value(resource, field_, sis_value, line, where, problems))
@@ -545,7 +550,7 @@ class YearImport:
 
 def write_config(conn: psycopg.Connection, years: dict[int, YearConfig], replace: bool = False) -> dict[int, YearImport]:
     """Upsert validated configuration (call inside a transaction). With ``replace`` the mapping rows
-    of each year in ``years`` that the file does not hold are deleted."""
+    the file does not hold are deleted, in each year whose section gives mappings."""
     current = read_config(conn)
     summary: dict[int, YearImport] = {}
     upserts, deletes, toggles, connections = [], [], [], []
@@ -559,7 +564,7 @@ def write_config(conn: psycopg.Connection, years: dict[int, YearConfig], replace
             result.added += old is None
             result.changed += old is not None
             upserts.append({"end_year": year, **asdict(mapping)})
-        if replace:
+        if replace and config.mappings_given:
             for key in before.mappings.keys() - config.mappings.keys():
                 deletes.append({"end_year": year, "resource": key[0], "field": key[1], "sis_value": key[2]})
                 result.removed += 1
@@ -661,7 +666,7 @@ def cli_import(args: argparse.Namespace) -> int:
     for year in sorted(summary):
         s = summary[year]
         parts = [f"mappings {s.added} new, {s.changed} changed, {s.unchanged} unchanged"
-                 + (f", {s.removed} removed" if args.replace else ""),
+                 + (f", {s.removed} removed" if args.replace and years[year].mappings_given else ""),
                  f"toggles {len(years[year].toggles)} ({s.toggles_written} written)"]
         if s.connection:
             parts.append(f"connection {s.connection.conn_id} ({'enabled' if s.connection.enabled else 'disabled'})")
@@ -685,6 +690,8 @@ def cli_show(args: argparse.Namespace) -> int:
         return 0
     scope = f"school year {args.school_year}" if args.school_year else "all school years"
     print(f"# edfi-sync configuration, {scope}. Re-import with: edfi-sync config import FILE")
+    if not years:
+        print(f"# nothing is configured for {scope}")
     sys.stdout.write(to_yaml(years))
     print("\n".join(f"# {line}" for line in pending))
     return 0
