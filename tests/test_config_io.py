@@ -5,14 +5,15 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import REPO
 
 from edfi_sync import cli
 from edfi_sync.config_io import PendingChange, load_file, pending_mapping_changes
 
+REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_YAML = REPO / "examples" / "config.yaml"
 EXAMPLE_CSV = REPO / "examples" / "mappings.csv"
 TABLES = ("connection", "resource_toggle", "mapping")

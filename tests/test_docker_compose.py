@@ -6,16 +6,17 @@ No Docker engine is needed: the files are parsed. When the `docker compose` plug
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
-import json
 import subprocess
 import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO
+
+REPO = Path(__file__).resolve().parents[1]
 
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yaml").read_text(encoding="utf-8"))
 SERVICES = COMPOSE["services"]
