@@ -6,7 +6,9 @@ import subprocess
 import sys
 
 import psycopg
-from conftest import REPO
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
 
 I, T, D, N, B = "integer", "text", "date", "numeric", "boolean"
 

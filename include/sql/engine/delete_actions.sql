@@ -5,6 +5,8 @@ SELECT m.natural_key_hash, m.natural_key, m.sis_object_key, m.edfi_id, m.school_
        'DELETE' AS action
   FROM edfi_sync.identity_map m
  WHERE m.end_year = %(end_year)s AND m.resource = %(resource)s AND m.edfi_id IS NOT NULL
+   -- Rows another run sent after this run staged are that run's business.
+   AND m.last_sent_at < %(staged_at)s
    AND NOT EXISTS (SELECT 1 FROM edfi_sync.staged_record s
                     WHERE s.run_id = %(run_id)s AND s.resource = m.resource
                       AND s.natural_key_hash = m.natural_key_hash)

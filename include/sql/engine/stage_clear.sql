@@ -1,2 +1,8 @@
--- Staged rows of earlier runs (or of this run's interrupted attempt) for the resource.
-DELETE FROM edfi_sync.staged_record WHERE end_year = %(end_year)s AND resource = %(resource)s
+-- This run's earlier attempt, and rows of runs that are over (or stuck for a day). A run still
+-- going keeps its rows: its delete step needs them.
+DELETE FROM edfi_sync.staged_record s
+ WHERE s.end_year = %(end_year)s AND s.resource = %(resource)s
+   AND (s.run_id = %(run_id)s
+        OR NOT EXISTS (SELECT 1 FROM edfi_sync.sync_run r
+                        WHERE r.run_id = s.run_id AND r.status = 'running'
+                          AND r.started_at > now() - interval '1 day'))

@@ -142,3 +142,23 @@ CREATE UNLOGGED TABLE edfi_sync.staged_record (
 );
 CREATE INDEX staged_record_key ON edfi_sync.staged_record (run_id, resource, natural_key_hash);
 CREATE INDEX staged_record_object ON edfi_sync.staged_record (run_id, resource, sis_object_key);
+
+-- What a resync found in the ODS, staged like the SIS side so the comparison is SQL.
+CREATE UNLOGGED TABLE edfi_sync.ods_record (
+    run_id           text    NOT NULL,
+    end_year         integer NOT NULL,
+    resource         text    NOT NULL,
+    edfi_id          text    NOT NULL,
+    natural_key_hash text,
+    natural_key      jsonb,
+    school_ids       text[]  NOT NULL DEFAULT '{}',
+    PRIMARY KEY (run_id, resource, edfi_id)
+);
+
+-- One bearer token per Ed-Fi client shared by every task and process (the ODS limits live tokens
+-- per client). Keyed by a digest of base URL and client key; the token expires within minutes.
+CREATE TABLE edfi_sync.token_cache (
+    cache_key    text        PRIMARY KEY,
+    access_token text        NOT NULL,
+    expires_at   timestamptz NOT NULL
+);

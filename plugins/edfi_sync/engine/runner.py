@@ -5,6 +5,7 @@ runs one step of the same run id. Steps are idempotent: a rerun sends only what 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import uuid
@@ -20,6 +21,7 @@ from psycopg.types.json import Jsonb
 from .. import db
 from ..connections import find_connection
 from ..hooks.client import ApiResponse, EdFiClient, EdFiSettings, EdFiUnavailable
+from ..hooks.token_cache import DbTokenCache
 from ..resources import GRAPH, RESOURCES
 from ..resources.base import BuildContext, ResourceDefinition
 from ..resources.graph import Step
@@ -73,6 +75,7 @@ class StepResult:
     status: str
     counts: Counter = field(default_factory=Counter)
     sis_count: int | None = None
+    ods_count: int | None = None
     map_count: int | None = None
 
     @property
@@ -104,6 +107,15 @@ class RunSummary:
                 "dry_run": self.dry_run, "record_errors": self.record_errors, "resources": self.by_resource()}
 
 
+def _school_ids(record: dict) -> set[str]:
+    """Ed-Fi schoolIds an ODS record relates to (for per-school resync of strays)."""
+    found = {str(record["schoolId"])} if "schoolId" in record else set()
+    reference = record.get("schoolReference")
+    if isinstance(reference, dict) and "schoolId" in reference:
+        found.add(str(reference["schoolId"]))
+    return found
+
+
 def new_run_id(origin: str = "cli") -> str:
     return f"{origin}__{datetime.now(timezone.utc):%Y%m%dT%H%M%S}__{uuid.uuid4().hex[:6]}"
 
@@ -123,6 +135,7 @@ class YearSync:
         self.conn: psycopg.Connection | None = None
         self._loop: asyncio.Runner | None = None
         self._client: EdFiClient | None = None
+        self._token_cache: DbTokenCache | None = None
         self.conn_id: str | None = None
         self.settings: EdFiSettings | None = None
         self.school_year: SchoolYear | None = None
@@ -139,6 +152,8 @@ class YearSync:
             self._loop.run(self._client.__aexit__(None, None, None))
         if self._loop is not None:
             self._loop.close()
+        if self._token_cache is not None:
+            self._token_cache.close()
         if self.conn is not None:
             self.conn.close()
 
@@ -182,7 +197,8 @@ class YearSync:
     def client(self) -> EdFiClient:
         if self._client is None:
             self._loop = asyncio.Runner()
-            self._client = EdFiClient(self.settings)
+            self._token_cache = DbTokenCache(self.conninfo)
+            self._client = EdFiClient(self.settings, token_cache=self._token_cache)
             self._loop.run(self._client.__aenter__())
         return self._client
 
@@ -217,21 +233,36 @@ class YearSync:
         if not self._one("resource_enabled", params)[0]:
             log.info("%s is toggled OFF for %s: nothing sent, nothing deleted", step.resource, self.end_year)
             return StepResult(step, "toggled_off")
-        self.conn.execute(queries.engine("resource_run_begin"), {**params, "phase": step.phase})
-        self.conn.commit()
-        if step.phase == "post":
-            result = self._post(definition, step)
-        elif step.phase == "update":
-            result = StepResult(step, "done", self._send(definition, ["PUT"]))
-        else:
-            result = self._delete(definition, step)
-        with self.conn.transaction():
-            result.map_count = self._one("map_count", params)[0]
-            self.conn.execute(queries.engine("resource_run_finish"), {
-                **params, "phase": step.phase, "status": result.status, "counts": Jsonb(dict(result.counts)),
-                "sis_count": result.sis_count, "map_count": result.map_count})
+        self._one("step_lock", params)
+        try:
+            self.conn.execute(queries.engine("resource_run_begin"), {**params, "phase": step.phase})
+            self.conn.commit()
+            if step.phase == "post":
+                result = self._post(definition, step)
+            elif step.phase == "update":
+                result = StepResult(step, "done", self._send(definition, "post_actions", ["PUT"]))
+            else:
+                result = self._delete(definition, step)
+            with self.conn.transaction():
+                result.map_count = self._one("map_count", {**params, "shared_instance": self._shared})[0]
+                self.conn.execute(queries.engine("resource_run_finish"), {
+                    **params, "phase": step.phase, "status": result.status, "counts": Jsonb(dict(result.counts)),
+                    "sis_count": result.sis_count, "ods_count": result.ods_count, "map_count": result.map_count})
+        finally:
+            self._one("step_unlock", params)
+            self.conn.commit()
+        self._warn_if_unreconciled(result)
         log.info("%s %s: %s", step.task_id, result.status, dict(result.counts) or "nothing to do")
         return result
+
+    @property
+    def _shared(self) -> bool:
+        return self.settings.api_mode == "shared_instance"
+
+    def _warn_if_unreconciled(self, result: StepResult) -> None:
+        if result.ods_count is not None and result.ods_count != result.map_count:
+            log.warning("%s: the ODS holds %s records but the identity map %s; a resync repairs the drift",
+                        result.step.resource, result.ods_count, result.map_count)
 
     def _post(self, definition: ResourceDefinition, step: Step) -> StepResult:
         if self.options.resync:
@@ -246,6 +277,7 @@ class YearSync:
         if staged.failed:
             counts["build_failed"] = staged.failed
         params = {**self._ids, "resource": definition.name}
+        ods_count = self._fetch_ods(definition, counts) if self.options.resync else None
         with self.conn.transaction(), self.conn.cursor(row_factory=dict_row) as cur:
             duplicates = cur.execute(queries.engine("mark_duplicates"), params).fetchall()
             self._log_marked(definition, duplicates, "duplicate_sis_record",
@@ -258,11 +290,55 @@ class YearSync:
             unchanged = cur.execute(queries.engine("mark_unchanged"), params).rowcount
         counts.update({k: v for k, v in (("duplicate", len(duplicates)), ("skipped", len(skipped)),
                                          ("unchanged", unchanged)) if v})
-        actions = ["POST"] if definition.updates_after else ["POST", "PUT"]
-        counts.update(self._send(definition, actions))
+        sent = self._send(definition, "post_actions", ["POST"] if definition.updates_after else ["POST", "PUT"])
+        counts.update(sent)
         result = StepResult(step, "done", counts)
         result.sis_count = self._one("staged_count", params)[0]
+        if ods_count is not None and not sent:
+            result.ods_count = ods_count
+        elif (sent or self.options.resync) and not self.options.dry_run:
+            result.ods_count = self._ods_total(definition)
         return result
+
+    def _fetch_ods(self, definition: ResourceDefinition, counts: Counter) -> int:
+        """Resync: page through the resource in the ODS, stage what it holds, drop map rows it lacks."""
+        from .stage import natural_key_hash
+
+        path = self.settings.resource_path(definition.name, self.end_year)
+        params = {**self._ids, "resource": definition.name,
+                  "schools": list(self.options.schools) if self.options.schools else None}
+        client = self.client()
+        total, offset, page_size = 0, 0, 500
+        with self.conn.transaction():
+            self.conn.execute(queries.engine("ods_clear"), params)
+            while True:
+                response = self._loop_run(client.request("GET", path, params={"offset": offset,
+                                                                             "limit": page_size}))
+                if not response.ok:
+                    raise EdFiUnavailable(f"resync of {definition.name}: GET {path} answered {response.status}")
+                page = response.body or []
+                with self.conn.cursor().copy(queries.engine("ods_copy")) as copy:
+                    for item in page:
+                        key, hashed = natural_key_hash(definition, item)
+                        copy.write_row((self.run_id, self.end_year, definition.name, item["id"], hashed,
+                                        json.dumps(key), list(_school_ids(item))))
+                total += len(page)
+                if len(page) < page_size:
+                    break
+                offset += page_size
+            dropped = self.conn.execute(queries.engine("resync_drop_missing"), params).rowcount
+        counts["ods_records"] = total
+        if dropped:
+            counts["map_dropped"] = dropped
+            log.info("resync %s: %d identity-map rows had no ODS record and were dropped", definition.name, dropped)
+        return total
+
+    def _ods_total(self, definition: ResourceDefinition) -> int | None:
+        """Reconciliation: the ODS's Total-Count for the resource."""
+        path = self.settings.resource_path(definition.name, self.end_year)
+        response = self._loop_run(self.client().request("GET", path, params={"limit": 1, "totalCount": "true"}))
+        value = response.headers.get("Total-Count") if response.ok else None
+        return int(value) if value is not None and value.isdigit() else None
 
     def _delete(self, definition: ResourceDefinition, step: Step) -> StepResult:
         if not definition.deletable:
@@ -273,7 +349,11 @@ class YearSync:
             log.warning("delete.%s skipped: post.%s did not complete in run %s", definition.name,
                         definition.name, self.run_id)
             return StepResult(step, "skipped_post_incomplete")
-        return StepResult(step, "done", self._send(definition, ["DELETE"]))
+        counts = self._send(definition, "delete_actions", ["DELETE"], staged_at=post[1])
+        if self.options.resync:
+            strays = self._send(definition, "stray_actions", ["DELETE"])
+            counts.update({key.replace("DELETE", "stray_DELETE"): n for key, n in strays.items()})
+        return StepResult(step, "done", counts)
 
     def _refresh_snapshots(self, definition: ResourceDefinition) -> None:
         """A resync of the owner takes the current mapping values (SPEC §5); fields owned by
@@ -286,16 +366,14 @@ class YearSync:
 
     # -- sending -----------------------------------------------------------------------------
 
-    def _send(self, definition: ResourceDefinition, actions: list[str]) -> Counter:
+    def _send(self, definition: ResourceDefinition, query: str, actions: list[str], staged_at=None) -> Counter:
         counts: Counter = Counter()
         params = {**self._ids, "resource": definition.name, "actions": actions,
                   "key_change_by_put": definition.key_change == "put",
                   "schools": list(self.options.schools) if self.options.schools else None,
-                  "lea_level": definition.level == "lea",
-                  "shared_instance": self.settings.api_mode == "shared_instance"}
-        sql = queries.engine("delete_actions" if actions == ["DELETE"] else "post_actions")
+                  "lea_level": definition.level == "lea", "shared_instance": self._shared, "staged_at": staged_at}
         with psycopg.connect(self.conninfo) as reader, reader.cursor(name="actions", row_factory=dict_row) as cur:
-            cur.execute(sql, params)
+            cur.execute(queries.engine(query), params)
             while batch := cur.fetchmany(SEND_BATCH):
                 if self.options.dry_run:
                     counts.update(f"would_{row['action']}" for row in batch)

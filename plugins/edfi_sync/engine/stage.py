@@ -136,7 +136,8 @@ def stage_resource(conn: psycopg.Connection, definition: ResourceDefinition, ctx
     result = StageResult()
     end_year = ctx.school_year.end_year
     with conn.transaction():
-        conn.execute(queries.engine("stage_clear"), {"end_year": end_year, "resource": definition.name})
+        conn.execute(queries.engine("stage_clear"), {"end_year": end_year, "resource": definition.name,
+                                                     "run_id": run_id})
         seq = 0
         with conn.cursor(name=f"extract_{definition.name}", row_factory=dict_row) as source:
             source.execute(queries.extract(definition.extract_sql), params)

@@ -7,6 +7,7 @@ its settings to this client, so the CLI and the operators send exactly the same 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import random
@@ -146,7 +147,10 @@ class EdFiClient:
 
     def __init__(self, settings: EdFiSettings, token_cache=None):
         self.settings = settings
+        # Shared across processes when given (see hooks.token_cache); else this client's own token.
         self._token_cache = token_cache
+        self._cache_key = hashlib.blake2b(f"{settings.base_url}\n{settings.client_key}".encode(),
+                                          digest_size=16).hexdigest()
         self._token: str | None = None
         self._token_expires = 0.0
         self._token_lock: asyncio.Lock | None = None
@@ -187,7 +191,7 @@ class EdFiClient:
                         self._token = payload["access_token"]
                         lifetime = float(payload.get("expires_in") or 3600)
                         # Refresh before expiry: a token must not die mid-request.
-                        self._token_expires = time.monotonic() + max(lifetime * 0.9, lifetime - 60)
+                        self._token_expires = time.time() + max(lifetime * 0.9, lifetime - 60)
                         return
                     if resp.status not in RETRYABLE_STATUSES:
                         raise EdFiUnavailable(
@@ -199,12 +203,39 @@ class EdFiClient:
             await asyncio.sleep(self._backoff(attempt))
         raise EdFiUnavailable(f"the Ed-Fi API at {self.settings.base_url} kept failing the token request")
 
+    def _take_cached(self, stale: str | None) -> bool:
+        cached = self._token_cache.load(self._cache_key)
+        if cached and cached[0] != stale and cached[1] > time.time() + 5:
+            self._token, self._token_expires = cached
+            return True
+        return False
+
+    def _shared_token(self, stale: str | None) -> bool:
+        """Take the token another process stored, or lock so that only this one fetches."""
+        if stale:
+            self._token_cache.invalidate(self._cache_key, stale)
+        if self._take_cached(stale):
+            return True
+        self._token_cache.lock(self._cache_key)
+        if self._take_cached(stale):
+            self._token_cache.unlock(self._cache_key)
+            return True
+        return False
+
     async def _bearer(self, stale: str | None = None) -> str:
         assert self._token_lock is not None
         async with self._token_lock:
             # Another request may have refreshed it while we waited.
-            if self._token is None or self._token == stale or time.monotonic() >= self._token_expires:
-                await self._fetch_token()
+            if self._token is None or self._token == stale or time.time() >= self._token_expires:
+                if self._token_cache is None:
+                    await self._fetch_token()
+                elif not await asyncio.to_thread(self._shared_token, stale):
+                    try:
+                        await self._fetch_token()
+                        await asyncio.to_thread(self._token_cache.store, self._cache_key, self._token,
+                                                self._token_expires)
+                    finally:
+                        await asyncio.to_thread(self._token_cache.unlock, self._cache_key)
             assert self._token is not None
             return self._token
 

@@ -1,0 +1,1 @@
+DELETE FROM edfi_sync.ods_record WHERE run_id = %(run_id)s AND resource = %(resource)s

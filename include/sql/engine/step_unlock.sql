@@ -1,0 +1,1 @@
+SELECT pg_advisory_unlock(hashtextextended('edfi_sync:' || %(end_year)s || ':' || %(resource)s, 0))

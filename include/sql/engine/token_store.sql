@@ -1,0 +1,3 @@
+INSERT INTO edfi_sync.token_cache (cache_key, access_token, expires_at)
+VALUES (%(cache_key)s, %(access_token)s, to_timestamp(%(expires_at)s))
+ON CONFLICT (cache_key) DO UPDATE SET access_token = excluded.access_token, expires_at = excluded.expires_at
