@@ -335,7 +335,7 @@ def section_rows(world: World) -> Iterator[Row]:
     for course_id, count in world.sections.items():
         course = CATALOGUE[course_id % 100]
         for n in range(1, count + 1):
-            override = SECTION_OVERRIDE[1] if course.number == SECTION_OVERRIDE[0] and n % 2 == 0 else None
+            override = SECTION_OVERRIDE[1] if course.number == SECTION_OVERRIDE[0] and n % 2 else None
             yield course_id * 10 + n, course_id, str(n), override
 
 

@@ -218,7 +218,7 @@ def _catalogue() -> tuple[Course, ...]:
 CATALOGUE = _catalogue()
 COURSES = {course.number: course for course in CATALOGUE}
 HIGH_SCHOOL_ELECTIVES = tuple(c for c in CATALOGUE if c.grades == range(9, 13) and c.pool > 2)
-SECTION_OVERRIDE = ("HEALTH", "S2")  # even-numbered Health sections carry an Ed-Fi term override
+SECTION_OVERRIDE = ("HEALTH", "S2")  # odd-numbered Health sections carry an Ed-Fi term override
 
 # Program setup per district: program_id = district_id * 100 + index.
 CTE_PROGRAMS = (  # (index, code, name, CIP state code, type category)
