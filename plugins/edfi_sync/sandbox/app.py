@@ -46,6 +46,7 @@ ADMIN_HELP = {
     "GET /admin/records/{resource}?schoolYear=Y": "every record of a resource, bypassing authorization",
     "POST /admin/records/{resource}?schoolYear=Y": "insert or update a record as another client would (no authorization)",
     "DELETE /admin/records/{resource}/{id}?schoolYear=Y": "delete a record behind the clients' back (dependents ignored)",
+    "POST /admin/reset": "forget every record (as --reset does) and start again from the preloaded data",
     "GET /admin/tokens": "live token count per client key",
     "POST /admin/tokens/expire": "expire every issued token now",
 }
@@ -99,6 +100,14 @@ class SandboxApp:
         if self.journal is not None:
             await self.journal.close()
         self._started = False
+
+    async def reset(self) -> None:
+        """Start again from the preloaded data (every store, every year)."""
+        if self.journal is not None:
+            await self.journal.reset()
+        self.stores.clear()
+        self._persisted_stores.clear()
+        await self.store("")
 
     async def store(self, name: str) -> Store:
         """The shared store ('') or a school year's, created (and seeded) on first use."""
@@ -510,6 +519,9 @@ class SandboxApp:
                 self.requests.clear()
                 return Response(204, b"", [])
             return _json_response(200, self.requests.entries(int(params.get("since", 0))))
+        if head == "reset" and method == "POST":
+            await self.reset()
+            return Response(204, b"", [])
         if head == "tokens":
             if parts[1:] == ["expire"] and method == "POST":
                 self.tokens.expire_all()

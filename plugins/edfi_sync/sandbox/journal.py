@@ -69,6 +69,9 @@ class Journal:
     def create_store(self, store: str) -> asyncio.Future:
         return self._submit("create_store", {"store": store})
 
+    def reset(self) -> asyncio.Future:
+        return self._submit("reset", {})
+
     def upsert(self, store: str, record) -> asyncio.Future:
         return self._submit("upsert_record", {
             "store": store, "id": record.id, "resource": record.resource.name, "seq": record.seq,

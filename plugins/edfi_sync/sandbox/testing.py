@@ -48,6 +48,12 @@ class SandboxHandle:
     def clear_requests(self) -> None:
         self._admin("DELETE", "/admin/requests")
 
+    def reset(self) -> None:
+        """Forget every record, fault setting and logged request (issued tokens stay valid)."""
+        self._admin("POST", "/admin/reset")
+        self.clear_faults()
+        self.clear_requests()
+
     def expire_tokens(self) -> None:
         self._admin("POST", "/admin/tokens/expire")
 
