@@ -79,6 +79,7 @@ class SandboxApp:
         self._store_locks: dict[str, asyncio.Lock] = {}
         self._start_lock: asyncio.Lock | None = None
         self._started = False
+        self.startup_error: str | None = None
 
     # ---- life cycle ------------------------------------------------------------------------------
     async def startup(self) -> None:
@@ -219,6 +220,7 @@ class SandboxApp:
                 try:
                     await self.startup()
                 except Exception as exc:   # reported to the server, which exits
+                    self.startup_error = str(exc)
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 await send({"type": "lifespan.startup.complete"})

@@ -108,8 +108,15 @@ def run_sandbox(*, database_url: str | None = None, key: str = DEFAULT_KEY, secr
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False,
                                            http="httptools", timeout_graceful_shutdown=2))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"edfi-sandbox-{port}",
-                              daemon=True)
+    failure: list[BaseException] = []
+
+    def serve() -> None:
+        try:
+            server.run(sockets=[sock])
+        except BaseException as exc:   # uvicorn exits (SystemExit) when the app fails to start
+            failure.append(exc)
+
+    thread = threading.Thread(target=serve, name=f"edfi-sandbox-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:
@@ -117,7 +124,7 @@ def run_sandbox(*, database_url: str | None = None, key: str = DEFAULT_KEY, secr
             server.should_exit = True
             thread.join(5)
             sock.close()
-            raise RuntimeError("the sandbox did not start (see the log above)")
+            raise RuntimeError(f"the sandbox did not start: {app.startup_error or failure or 'timeout'}")
         time.sleep(0.01)
     handle = SandboxHandle(app, f"http://127.0.0.1:{port}", clients[0].key, clients[0].secret)
     try:
