@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from itertools import chain
+from itertools import accumulate
 from random import Random
 from typing import Callable, Iterable, Iterator
 
@@ -29,8 +29,15 @@ class Table:
     truncate: bool = True  # SIS tables are emptied; configuration tables lose only the year's rows
 
 
-def per_student(build: Callable[[World, Student], Iterable[Row]]) -> Callable[[World], Iterator[Row]]:
-    return lambda world: chain.from_iterable(build(world, s) for s in world.students)
+def per_student(topic: str, build: Callable[[World, Student, Random], Iterable[Row]]) -> Callable[[World], Iterator[Row]]:
+    """Rows of a table built student by student from the topic's stream. Tables that share a topic
+    (participations and their certifications, transcripts and their credits) replay the same draws."""
+    def rows(world: World) -> Iterator[Row]:
+        rng = stream(world.seed, topic)
+        for s in world.students:
+            yield from build(world, s, rng)
+
+    return rows
 
 
 def is_casebook(s: Student) -> bool:
@@ -130,10 +137,9 @@ NOT_GRADUATING = frozenset({"graduate_null_type_not_wg", "graduate_outside_year_
 NO_CLASSES = frozenset({"only_no_show", "excluded_calendar_only"})
 
 
-def enrollments(world: World, s: Student) -> list[Row]:
+def enrollments(world: World, s: Student, rng: Random) -> list[Row]:
     """(enrollment_id, person_id, calendar_id, grade, service_type, start, end, start_status, end_status,
     no_show, state_exclude); ids person_id * 10 + 0 (Y-1), 1 (main in Y), 2.. (others in Y)."""
-    rng = stream(world.seed, "enrollment", s.person_id)
     cases, pid, found = s.cases, s.person_id, []
     if s.prior_school_id is not None:
         prior = world.calendar(s.prior_school_id, PRIOR)
@@ -224,10 +230,9 @@ CASEBOOK_CTE = {  # case -> [(program code, period shape, [(attempted, passed, d
 CASEBOOK_FLAGS = {"flag_unmapped": "ATHL", "flag_mapped": "GT"}
 
 
-def participations(world: World, s: Student) -> list[tuple[Row, list[Row]]]:
+def participations(world: World, s: Student, rng: Random) -> list[tuple[Row, list[Row]]]:
     """CTE participations (ids person_id * 10 + 0..4) and flag assignments (+ 5..9), each with its
     certifications (certification_id = participation_id * 10 + n)."""
-    rng = stream(world.seed, "participation", s.person_id)
     district, pid, year = s.district_id * 100, s.person_id, world.year
     cert_day = date(year, 3, 14)
     planned: list[tuple[int, str, tuple, list]] = []  # (participation_id, program code, period, certs)
@@ -270,12 +275,12 @@ def program_rows(world: World) -> Iterator[Row]:
             yield d.district_id * 100 + index, d.district_id, "flag", name, code, None, None, None
 
 
-def participation_rows(world: World, s: Student) -> Iterator[Row]:
-    return (row for row, _ in participations(world, s))
+def participation_rows(world: World, s: Student, rng: Random) -> Iterator[Row]:
+    return (row for row, _ in participations(world, s, rng))
 
 
-def certification_rows(world: World, s: Student) -> Iterator[Row]:
-    return (((cert_id, row[0], *rest) for row, certs in participations(world, s) for cert_id, *rest in certs))
+def certification_rows(world: World, s: Student, rng: Random) -> Iterator[Row]:
+    return ((cert_id, row[0], *rest) for row, certs in participations(world, s, rng) for cert_id, *rest in certs)
 
 
 # Program areas: rate, grades, extra columns drawn per record; casebook cases -> (shape, extra columns).
@@ -298,11 +303,10 @@ CASEBOOK_AREAS = {
 }
 
 
-def area_rows(area: str) -> Callable[[World, Student], list[Row]]:
+def area_rows(area: str) -> Callable[[World, Student, Random], list[Row]]:
     rate, grades, extra = AREAS[area]
 
-    def rows(world: World, s: Student) -> list[Row]:
-        rng = stream(world.seed, area, s.person_id)
+    def rows(world: World, s: Student, rng: Random) -> list[Row]:
         pid, year = s.person_id, world.year
         if is_casebook(s):
             planned = [CASEBOOK_AREAS[case][area] for case in sorted(s.cases)
@@ -322,7 +326,7 @@ def area_rows(area: str) -> Callable[[World, Student], list[Row]]:
 # --- courses, grades and transcripts -----------------------------------------------------------
 
 LETTERS = ("A", "A-", "B+", "B", "B-", "C+", "C", "D", "F")
-LETTER_WEIGHTS = (14, 10, 10, 14, 10, 10, 14, 10, 8)
+LETTER_CUM_WEIGHTS = tuple(accumulate((14, 10, 10, 14, 10, 10, 14, 10, 8)))
 
 
 def course_rows(world: World) -> Iterator[Row]:
@@ -361,30 +365,31 @@ def schedule(world: World, s: Student, back: int) -> list[tuple[Course, int, lis
     rng = stream(world.seed, "schedule", s.person_id * 2 + back)
     calendar_id = school_id * 10 + (CURRENT if back == 0 else PRIOR)
     semesters = (calendar_id * 10 + SEMESTERS) * 10
+    courses = courses_for(grade, rng)
+    letters = rng.choices(LETTERS, cum_weights=LETTER_CUM_WEIGHTS, k=2 * len(courses))
+    first_score = (back + 1) * 10 ** 7 + s.person_id * 16
     found = []
-    for slot, course in enumerate(courses_for(grade, rng)):
+    for slot, course in enumerate(courses):
         course_id = calendar_id * 100 + course.index
         section_id = course_id * 10 + 1 + (s.person_id + slot) % world.sections[course_id]
-        scores = [(semesters + term, (back + 1) * 10 ** 7 + s.person_id * 16 + slot * 2 + term - 1,
-                   rng.choices(LETTERS, LETTER_WEIGHTS)[0]) for term in (1, 2)]
-        found.append((course, section_id, scores))
+        found.append((course, section_id, [(semesters + 1, first_score + slot * 2, letters[slot * 2]),
+                                           (semesters + 2, first_score + slot * 2 + 1, letters[slot * 2 + 1])]))
     return found
 
 
-def grading_score_rows(world: World, s: Student) -> Iterator[Row]:
+def grading_score_rows(world: World, s: Student, rng: Random) -> Iterator[Row]:
     for back in (0, 1):
         for _, section_id, scores in schedule(world, s, back):
             for term_id, score_id, letter in scores:
                 yield score_id, section_id, s.person_id, term_id, letter
 
 
-def transcripts(world: World, s: Student) -> list[list]:
+def transcripts(world: World, s: Student, rng: Random) -> list[list]:
     """[transcript_id, person_id, school_id, end_year, course_number, course_name, score_id, override,
     grade, credits_attempted, credits_earned, has_credit_row]; transcript_id = person_id * 100 + n.
     Y and Y-1 come from posted grading scores, earlier high-school years were added by hand."""
     if "no_transcripts" in s.cases or not (s.grade in HIGH_SCHOOL or s.grade == ALUMNI):
         return []
-    rng = stream(world.seed, "transcript", s.person_id)
     year, found = world.year, []
     for back in (0, 1):
         grade = s.grade - back
@@ -417,20 +422,21 @@ def transcripts(world: World, s: Student) -> list[list]:
     return [[s.person_id * 100 + n, s.person_id, *row] for n, row in enumerate(found)]
 
 
-def transcript_course_rows(world: World, s: Student) -> Iterator[Row]:
-    return (tuple(t[:9]) for t in transcripts(world, s))
+def transcript_course_rows(world: World, s: Student, rng: Random) -> Iterator[Row]:
+    return (tuple(t[:9]) for t in transcripts(world, s, rng))
 
 
-def transcript_credit_rows(world: World, s: Student) -> Iterator[Row]:
-    return ((t[0], t[0], t[9], t[10]) for t in transcripts(world, s) if t[11])
+def transcript_credit_rows(world: World, s: Student, rng: Random) -> Iterator[Row]:
+    return ((t[0], t[0], t[9], t[10]) for t in transcripts(world, s, rng) if t[11])
 
 
 DIPLOMA_TYPES = ("1", "2", "4", "6")
 DIPLOMA_WEIGHTS = (82, 6, 6, 6)
 
 
-def graduation_rows(world: World, s: Student) -> list[Row]:
-    rng = stream(world.seed, "graduation", s.person_id)
+def graduation_rows(world: World, s: Student, rng: Random) -> list[Row]:
+    if s.grade < 12:
+        return []
     diploma_type = rng.choices(DIPLOMA_TYPES, DIPLOMA_WEIGHTS)[0]
     if s.grade == ALUMNI:
         return [(s.person_id * 10, s.person_id, diploma_type, world.calendar(s.prior_school_id, PRIOR).end)]
@@ -471,26 +477,26 @@ SIS_TABLES = (
                          "birth_date", "gender"), person_rows),
     Table("sis.enrollment", ("enrollment_id", "person_id", "calendar_id", "grade", "service_type", "start_date",
                              "end_date", "start_status", "end_status", "no_show", "state_exclude"),
-          per_student(enrollments)),
+          per_student("enrollment", enrollments)),
     Table("sis.program", ("program_id", "district_id", "kind", "name", "code", "state_code", "program_type",
                           "type_category"), program_rows),
     Table("sis.program_participation", ("participation_id", "person_id", "program_id", "start_date", "end_date",
-                                         "student_status", "non_traditional"), per_student(participation_rows)),
+                                         "student_status", "non_traditional"), per_student("participation", participation_rows)),
     Table("sis.program_participation_certification", ("certification_id", "participation_id", "name", "attempted",
-                                                       "passed", "certification_date"), per_student(certification_rows)),
+                                                       "passed", "certification_date"), per_student("participation", certification_rows)),
     *(Table(f"sis.{area}", (f"{area}_id", "person_id", "start_date", "end_date")
             + {"pos_eligibility": ("eligibility",), "plan": ("plan_type", "locked")}.get(area, ()),
-            per_student(area_rows(area))) for area in AREAS),
+            per_student(area, area_rows(area))) for area in AREAS),
     Table("sis.course", ("course_id", "calendar_id", "number", "name", "edfi_term_override"), course_rows),
     Table("sis.section", ("section_id", "course_id", "number", "edfi_term_override"), section_rows),
     Table("sis.grading_score", ("score_id", "section_id", "person_id", "term_id", "score"),
-          per_student(grading_score_rows)),
+          per_student("grading_score", grading_score_rows)),
     Table("sis.transcript_course", ("transcript_id", "person_id", "school_id", "end_year", "course_number",
                                     "course_name", "score_id", "edfi_term_override", "grade"),
-          per_student(transcript_course_rows)),
+          per_student("transcript", transcript_course_rows)),
     Table("sis.transcript_credit", ("transcript_credit_id", "transcript_id", "credits_attempted", "credits_earned"),
-          per_student(transcript_credit_rows)),
+          per_student("transcript", transcript_credit_rows)),
     Table("sis.graduation", ("graduation_id", "person_id", "diploma_type", "diploma_date"),
-          per_student(graduation_rows)),
+          per_student("graduation", graduation_rows)),
     Table("sis.cum_gpa", ("person_id", "cum_gpa"), cum_gpa_rows),
 )
