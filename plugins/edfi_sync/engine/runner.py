@@ -144,7 +144,9 @@ class YearSync:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def __enter__(self) -> "YearSync":
-        self.conn = psycopg.connect(self.conninfo)
+        # Autocommit: every atomic group is an explicit transaction() block, never an implicit one
+        # left open by a stray read (which would turn later blocks into savepoints).
+        self.conn = psycopg.connect(self.conninfo, autocommit=True)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -236,7 +238,6 @@ class YearSync:
         self._one("step_lock", params)
         try:
             self.conn.execute(queries.engine("resource_run_begin"), {**params, "phase": step.phase})
-            self.conn.commit()
             if step.phase == "post":
                 result = self._post(definition, step)
             elif step.phase == "update":
@@ -250,7 +251,6 @@ class YearSync:
                     "sis_count": result.sis_count, "ods_count": result.ods_count, "map_count": result.map_count})
         finally:
             self._one("step_unlock", params)
-            self.conn.commit()
         self._warn_if_unreconciled(result)
         log.info("%s %s: %s", step.task_id, result.status, dict(result.counts) or "nothing to do")
         return result
@@ -284,7 +284,8 @@ class YearSync:
                              lambda row: f"duplicate of SIS {definition.sis_object_type} {row['kept_object_key']}")
             if self.options.schools:
                 cur.execute(queries.engine("mark_out_of_selection"), {**params, "schools": list(self.options.schools)})
-            skipped = cur.execute(queries.engine("mark_parent_failed"), params).fetchall()
+            skipped = cur.execute(queries.engine("mark_parent_failed"),
+                                  {**params, "shared_instance": self._shared}).fetchall()
             self._log_marked(definition, skipped, "parent_failed",
                              lambda row: f"not sent: a record it references failed in this run: {row['error_message']}")
             unchanged = cur.execute(queries.engine("mark_unchanged"), params).rowcount
@@ -349,10 +350,12 @@ class YearSync:
             log.warning("delete.%s skipped: post.%s did not complete in run %s", definition.name,
                         definition.name, self.run_id)
             return StepResult(step, "skipped_post_incomplete")
-        counts = self._send(definition, "delete_actions", ["DELETE"], staged_at=post[1])
+        counts: Counter = Counter()
         if self.options.resync:
+            # Strays first: once a gone record leaves the map, it would look like a stray too.
             strays = self._send(definition, "stray_actions", ["DELETE"])
             counts.update({key.replace("DELETE", "stray_DELETE"): n for key, n in strays.items()})
+        counts.update(self._send(definition, "delete_actions", ["DELETE"], staged_at=post[1]))
         return StepResult(step, "done", counts)
 
     def _refresh_snapshots(self, definition: ResourceDefinition) -> None:
