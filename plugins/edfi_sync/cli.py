@@ -61,23 +61,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     sandbox = sub.add_parser("sandbox", help="the Ed-Fi sandbox server").add_subparsers(
         dest="sandbox_command", required=True)
-    serve = sandbox.add_parser("serve", help="serve the Ed-Fi REST contract on 127.0.0.1")
+    serve = sandbox.add_parser("serve", help="serve the Ed-Fi REST contract on 127.0.0.1",
+                               description="Ed-Fi ODS/API sandbox (see plugins/edfi_sync/sandbox/README.md)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
-    serve.add_argument("--key", default="sandbox")
-    serve.add_argument("--secret", default="sandbox-secret")
+    serve.add_argument("--key", default="sandbox", help="client key (default: sandbox)")
+    serve.add_argument("--secret", default="sandbox-secret", help="client secret (default: sandbox-secret)")
     serve.add_argument("--claims", type=_year_list, default=None,
-                       help="comma-separated education organization ids the client may touch")
+                       help="comma-separated education organization ids the client may touch (default: all)")
     storage = serve.add_mutually_exclusive_group()
-    storage.add_argument("--database-url")
-    storage.add_argument("--memory", action="store_true")
-    serve.add_argument("--descriptors", action="append", default=[], help="more descriptors (JSON file)")
+    storage.add_argument("--database-url", help="PostgreSQL conninfo (default: the embedded edfi_sandbox database)")
+    storage.add_argument("--memory", action="store_true", help="keep everything in memory (benchmarks)")
+    serve.add_argument("--descriptors", action="append", default=[],
+                       help="more descriptors: a JSON list of {descriptor, namespace, codeValue, shortDescription, "
+                            "description?} (repeatable)")
     serve.add_argument("--reset", action="store_true", help="start empty")
     serve.add_argument("--api-version", choices=("5.3", "7.3"), default="5.3",
                        help="error format: 5.3 {message} bodies or 7.3 problem details")
     serve.add_argument("--token-lifetime", type=int, default=1800, help="seconds")
     serve.add_argument("--max-tokens", type=int, default=15, help="live tokens per client")
-    serve.add_argument("--faults", help="fault injection as JSON, e.g. '{\"error_rate\": 0.1}'")
+    serve.add_argument("--faults", help="fault injection as JSON, e.g. '{\"error_rate\": 0.1, \"seed\": 1}'")
     serve.set_defaults(func=_handler("sandbox.server.cli_serve"))
 
     sync = sub.add_parser("sync", help="sync one school year to the Ed-Fi ODS/API")
