@@ -134,6 +134,11 @@ EDGE_CASES = {
         HAVING count(*) > 1 AND count(*) FILTER (WHERE is_primary) = 1""",
     "a calendar with two primary term schedules": """
         SELECT calendar_id FROM sis.term_schedule GROUP BY calendar_id HAVING count(*) FILTER (WHERE is_primary) = 2""",
+    "a graduate with Y-1 transcripts at the school whose Y calendar has two primary schedules": """
+        SELECT 1 FROM sis.transcript_course t JOIN sis.graduation g USING (person_id)
+          JOIN sis.calendar c ON c.school_id = t.school_id AND c.end_year = %(y)s
+         WHERE t.end_year = %(y)s - 1 AND t.score_id IS NOT NULL
+           AND (SELECT count(*) FROM sis.term_schedule ts WHERE ts.calendar_id = c.calendar_id AND ts.is_primary) = 2""",
     "CTE participation with a NULL start date": """
         SELECT 1 FROM sis.program_participation JOIN sis.program p USING (program_id)
          WHERE p.kind = 'cte' AND start_date IS NULL""",
@@ -318,7 +323,8 @@ def test_cli_scale_1_sizes_and_summary(sis_db, tmp_path):
         # The bulk load drops and re-creates the sis keys and indexes: they must come back exactly.
         assert schema_objects(conn) == before
         assert n["sis.district"] == 1
-        assert n["sis.school"] == 4  # 2 regular + the excluded school + the school with a NULL number
+        # 2 regular + the excluded school, the school with a NULL number, the early college with two primaries
+        assert n["sis.school"] == 5
         assert n["sis.person"] == 500
         assert 800 <= n["sis.enrollment"] <= 1100
         assert 8_000 <= n["sis.grading_score"] <= 14_000
@@ -421,6 +427,6 @@ def test_scale_10_is_fast(sis_db):
     with psycopg.connect(sis_db) as conn:
         n = counts(conn)
     assert n["sis.person"] == 5000
-    assert n["sis.school"] == 13 and n["sis.district"] == 1
+    assert n["sis.school"] == 14 and n["sis.district"] == 1
     assert sum(n.values()) > 200_000
     assert elapsed < 15

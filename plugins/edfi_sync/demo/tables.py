@@ -1,8 +1,9 @@
 """The SIS tables of SPEC §3 as rows derived from the plan, one generator per table.
 
-Each table draws from its own random stream, and rows that several tables must agree on (a
-student's schedule, transcripts, participations) come from per-student streams, so adding or
-changing one table never reshuffles another. Ids are arithmetic (e.g. enrollment_id =
+Each table draws from its own random stream, so adding or changing one table never reshuffles
+another. Tables that must agree replay one stream (participations and their certifications,
+transcripts and their credits); a student's schedule has a stream of its own, which grading scores
+and transcripts both read. Ids are arithmetic (e.g. enrollment_id =
 person_id * 10 + n) so that related tables can name each other's rows without holding them.
 """
 
@@ -139,7 +140,8 @@ NO_CLASSES = frozenset({"only_no_show", "excluded_calendar_only"})
 
 def enrollments(world: World, s: Student, rng: Random) -> list[Row]:
     """(enrollment_id, person_id, calendar_id, grade, service_type, start, end, start_status, end_status,
-    no_show, state_exclude); ids person_id * 10 + 0 (Y-1), 1 (main in Y), 2.. (others in Y)."""
+    no_show, state_exclude); ids person_id * 10 + 0 (Y-1), 1 (main in Y), 2 (no-show or second school),
+    3 (secondary), 4 (special-ed services), 5 (summer school)."""
     cases, pid, found = s.cases, s.person_id, []
     if s.prior_school_id is not None:
         prior = world.calendar(s.prior_school_id, PRIOR)
@@ -174,13 +176,13 @@ def enrollments(world: World, s: Student, rng: Random) -> list[Row]:
     if "school_change" in cases:
         found.append((pid * 10 + 2, pid, other.calendar_id, grade, "P", end + timedelta(days=1), None, "E2", None,
                       False, False))
-    for case, service in (("secondary", "S"), ("sped_service", "N")):
+    for case, service, n in (("secondary", "S", 3), ("sped_service", "N", 4)):
         if case in cases:
-            found.append((pid * 10 + 3, pid, other.calendar_id, grade, service, days(rng, cal.start, 30), None,
+            found.append((pid * 10 + n, pid, other.calendar_id, grade, service, days(rng, cal.start, 30), None,
                           "E1", None, False, False))
     if "excluded_calendar_extra" in cases:
         summer = world.calendar(s.school_id, SUMMER)
-        found.append((pid * 10 + 4, pid, summer.calendar_id, grade, "P", summer.start, summer.end, "R1", "WE",
+        found.append((pid * 10 + 5, pid, summer.calendar_id, grade, "P", summer.start, summer.end, "R1", "WE",
                       False, False))
     return found
 

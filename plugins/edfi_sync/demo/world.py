@@ -58,8 +58,8 @@ CASES = {case.name: case for case in (
     Case("unmapped_end_status", "enrollment", range(0, 13), 0.0,
          "BROKEN: the enrollment ends mid-year with end status 'W9', which has no mapping"),
     Case("prior_year_only", "enrollment", range(1, 13), 0.02, "left after Y-1: enrollments in Y-1 only"),
-    Case("at_two_primary_school", "enrollment", range(6, 13), 0.0,
-         "enrolled at the school whose Y calendar has two primary term schedules"),
+    Case("at_two_primary_school", "enrollment", HIGH_SCHOOL, 0.005,
+         "enrolled in Y-1 and Y at Sandia Early College High, whose Y calendar has two primary term schedules"),
     # Graduation (grade 12 in Y)
     Case("graduate", "graduation", range(12, 13), 0.80, "graduation row in Y, mapped diploma type, end status WG"),
     Case("graduate_wg_no_row", "graduation", range(12, 13), 0.03, "end status WG without a graduation row"),
@@ -308,8 +308,6 @@ class World:
     calendars: dict[int, Calendar]
     students: list[Student]
     two_primary_calendar_id: int
-    excluded_school_id: int
-    null_number_school_id: int
     sections: dict[int, int] = field(default_factory=dict)  # course_id -> number of sections
 
     def calendar(self, school_id: int, kind: int) -> Calendar:
@@ -361,7 +359,9 @@ def _schools(n_districts: int, n_regular: int, rng: random.Random) -> list[Distr
     n = len(first.schools)
     edge = (School(school_id + 1, 1, "Online Learning Academy", f"{first.number[:5]}{n + 1:04d}", True,
                    range(0, 13), False),
-            School(school_id + 2, 1, "Desert Sky Charter", None, False, range(0, 13), False))
+            School(school_id + 2, 1, "Desert Sky Charter", None, False, range(0, 13), False),
+            School(school_id + 3, 1, "Sandia Early College High", f"{first.number[:5]}{n + 2:04d}", False,
+                   range(9, 13), False))
     districts[0] = District(first.district_id, first.name, first.number, first.schools + edge)
     return districts
 
@@ -373,9 +373,8 @@ def build(seed: int, scale: float, year: int) -> World:
     calendar_rng = stream(seed, "calendars")
     calendars = {c.calendar_id: c for s in schools.values() for c in _calendars(s, year, calendar_rng)}
     regular = {d.district_id: [s for s in d.schools if s.regular] for d in districts}
-    excluded_school, null_number_school = districts[0].schools[-2:]
-    # The first school of district 1 that teaches high school gets a second primary schedule in Y.
-    two_primary_school = next(s for s in regular[1] if 12 in s.grades)
+    # The early college's Y calendar gets a second primary term schedule.
+    excluded_school, null_number_school, two_primary_school = districts[0].schools[-3:]
 
     rng = stream(seed, "students")
     weights = [len(regular[d.district_id]) for d in districts]
@@ -420,8 +419,7 @@ def build(seed: int, scale: float, year: int) -> World:
                 school = rng.choice(serving(district_id, grade))
         prior = None
         if not new_student:
-            candidates = serving(district_id, grade - 1)
-            prior = school if school in candidates else rng.choice(candidates)
+            prior = school if school and grade - 1 in school.grades else rng.choice(serving(district_id, grade - 1))
         others = [s for s in serving(district_id, min(grade, 12)) if s is not school] or \
                  [s for s in regular[district_id] if s is not school]
         students.append(Student(person_id, district_id, grade, school and school.school_id,
@@ -436,8 +434,7 @@ def build(seed: int, scale: float, year: int) -> World:
             student.state_id = None
 
     world = World(seed, scale, year, districts, schools, calendars, students,
-                  two_primary_school.school_id * 10 + CURRENT, excluded_school.school_id,
-                  null_number_school.school_id)
+                  two_primary_school.school_id * 10 + CURRENT)
     class_sizes: dict[tuple[int, int], int] = {}  # (calendar_id, grade) -> students
     for s in students:
         for school_id, kind, grade in ((s.school_id, CURRENT, s.grade), (s.prior_school_id, PRIOR, s.grade - 1)):
