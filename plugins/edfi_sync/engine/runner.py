@@ -182,6 +182,7 @@ class YearSync:
         with self.conn.transaction():
             self.conn.execute(queries.engine("run_begin"), {**self._ids, "origin": self.origin,
                                                             "params": Jsonb(params)})
+            self.conn.execute(queries.engine("snapshot_lock"), self._ids)
             # The first run of a year takes the current values of every owner.
             owners = [row[0] for row in self.conn.execute(
                 queries.engine("snapshot_owners_missing"), {**self._ids, "owners": list(RESOURCES)})]
@@ -338,7 +339,7 @@ class YearSync:
         """Reconciliation: the ODS's Total-Count for the resource."""
         path = self.settings.resource_path(definition.name, self.end_year)
         response = self._loop_run(self.client().request("GET", path, params={"limit": 1, "totalCount": "true"}))
-        value = response.headers.get("Total-Count") if response.ok else None
+        value = response.headers.get("total-count") if response.ok else None
         return int(value) if value is not None and value.isdigit() else None
 
     def _delete(self, definition: ResourceDefinition, step: Step) -> StepResult:
@@ -363,6 +364,7 @@ class YearSync:
         something that is not a resource (sessions) refresh with a resync of a reader."""
         owners = {definition.name} | {owner for owner, _ in definition.mapping_fields if owner not in RESOURCES}
         with self.conn.transaction():
+            self.conn.execute(queries.engine("snapshot_lock"), self._ids)
             for owner in sorted(owners):
                 self._take_snapshot(owner)
         self._load_mappings()
