@@ -273,3 +273,73 @@ def test_catalogue_required_field_missing_from_the_server(small_sis, sandbox, mo
     sync(small_sis, resources=("localEducationAgencies",))
     row = open_errors(small_sis)[("localEducationAgencies", "1", "required_field_missing")]
     assert row["status"] == 400 and row["error_class"] == "data"
+
+
+def test_catalogue_own_build_errors_reach_the_log(small_sis, sandbox, monkeypatch):
+    """A build rule's BuildError (the SAR rules raise term_not_determinable) lands as a BUILD row."""
+    import dataclasses
+
+    from edfi_sync.resources import RESOURCES
+    from edfi_sync.resources.base import BuildError
+
+    def undeterminable(row, ctx):
+        raise BuildError("term_not_determinable", f"no term for district {row['district_id']}")
+
+    monkeypatch.setitem(RESOURCES, "localEducationAgencies",
+                        dataclasses.replace(RESOURCES["localEducationAgencies"], build=undeterminable))
+    sync(small_sis, resources=("localEducationAgencies",))
+    row = open_errors(small_sis)[("localEducationAgencies", "1", "term_not_determinable")]
+    assert row["action"] == "BUILD" and row["status"] is None and "no term" in row["message"]
+    assert "term override" in row["fix"]
+
+
+def test_catalogue_key_change_not_supported(small_sis, sandbox, monkeypatch):
+    """Were a resource wrongly declared PUT-key-changeable, the ODS's refusal is classified."""
+    import dataclasses
+
+    from edfi_sync.resources import RESOURCES
+
+    monkeypatch.setitem(RESOURCES, "schools", dataclasses.replace(RESOURCES["schools"], key_change="put"))
+    sync(small_sis)
+    sql(small_sis, "UPDATE sis.school SET number = '350010009' WHERE school_id = 20")
+    sync(small_sis, resources=("localEducationAgencies", "schools"))
+    row = open_errors(small_sis)[("schools", "20", "key_change_not_supported")]
+    assert row["status"] == 400 and row["action"] == "PUT"
+
+
+def test_exit_status_systemic_and_record_errors(small_sis, sandbox, monkeypatch):
+    import subprocess
+    import sys
+
+    def cli_sync():
+        return subprocess.run([sys.executable, "-m", "edfi_sync.cli", "sync", "--school-year", str(YEAR)],
+                              capture_output=True, text=True, timeout=120)
+
+    monkeypatch.setenv("AIRFLOW_CONN_EDFI_API", json.dumps(
+        {"conn_type": "http", "host": sandbox.base_url, "login": sandbox.key, "password": "wrong"}))
+    refused = cli_sync()
+    assert refused.returncode == 2 and "refused the client credentials" in refused.stderr
+    assert "wrong" not in refused.stdout + refused.stderr
+    monkeypatch.setenv("AIRFLOW_CONN_EDFI_API", json.dumps(
+        {"conn_type": "http", "host": "127.0.0.1", "port": 9, "login": "k", "password": "s",
+         "extra": {"max_attempts": 1}}))
+    assert cli_sync().returncode == 2  # nothing listens on port 9
+    monkeypatch.setenv("AIRFLOW_CONN_EDFI_API", json.dumps(
+        {"conn_type": "http", "host": sandbox.base_url, "login": sandbox.key, "password": sandbox.secret,
+         "extra": {"fail_on_record_errors": True}}))
+    assert cli_sync().returncode == 1  # the fixture's known bad records
+    with psycopg.connect(small_sis) as conn:
+        statuses = [r[0] for r in conn.execute("SELECT status FROM edfi_sync.sync_run ORDER BY started_at")]
+    assert statuses == ["failed", "failed", "record_errors"]
+
+
+def test_reconciliation_is_stored_per_run(small_sis, sandbox):
+    sync(small_sis)
+    rows = {r["resource"]: r for r in report_rows("reconciliation", YEAR, None, small_sis)}
+    assert rows["schools"]["sis_count"] == rows["schools"]["ods_count"] == rows["schools"]["map_count"] == 2
+    assert rows["schools"]["disagree"] is False
+    victim = sandbox.records("schools")[0]
+    sandbox.delete_record("schools", victim["id"])
+    sync(small_sis, resync=True, resources=("localEducationAgencies", "schools"))
+    rows = {r["resource"]: r for r in report_rows("reconciliation", YEAR, None, small_sis)}
+    assert rows["schools"]["ods_count"] == rows["schools"]["map_count"] == 2  # repaired

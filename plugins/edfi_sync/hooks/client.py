@@ -93,7 +93,7 @@ class EdFiSettings:
 @dataclass
 class ApiResponse:
     status: int
-    headers: dict[str, str]
+    headers: dict[str, str]  # names lower-cased: HTTP header names are case-insensitive
     body: Any  # parsed JSON when the server sent JSON, else text
     attempts: int = 1
 
@@ -104,7 +104,7 @@ class ApiResponse:
     @property
     def resource_id(self) -> str | None:
         """The Ed-Fi id from the Location header of a POST."""
-        location = self.headers.get("Location") or self.headers.get("location")
+        location = self.headers.get("location")
         return location.rstrip("/").rsplit("/", 1)[-1] if location else None
 
 
@@ -263,7 +263,7 @@ class EdFiClient:
                     async with self._session.request(method, url, json=json_body, params=params,
                                                      headers={"Authorization": f"Bearer {token}"}) as resp:
                         text = await resp.text()
-                        status, headers = resp.status, dict(resp.headers)
+                        status, headers = resp.status, {k.lower(): v for k, v in resp.headers.items()}
                 except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError) as exc:
                     if attempt >= self.settings.max_attempts:
                         raise EdFiUnavailable(f"{method} {path}: no answer after {attempt} attempts ({exc!r})") from exc
@@ -277,7 +277,7 @@ class EdFiClient:
                     continue
                 if status in RETRYABLE_STATUSES and attempt < self.settings.max_attempts:
                     self.stats["retries"] += 1
-                    await asyncio.sleep(self._backoff(attempt, headers.get("Retry-After")))
+                    await asyncio.sleep(self._backoff(attempt, headers.get("retry-after")))
                     continue
                 try:
                     body: Any = json.loads(text) if text else None
