@@ -15,80 +15,23 @@ from psycopg import sql
 
 from edfi_sync.demo.cli import demo_data
 from edfi_sync.demo.load import TABLES
+from edfi_sync.sandbox.config import read_descriptor_file
 
 from conftest import REPO
 
 YEAR = 2025
 
-# Ed-Fi DS 4.0 default code values (shared/edfi-api/descriptors.json, Ed-Fi-Standard v4.0.0) of the
-# descriptors the demo maps, namespace uri://ed-fi.org/<descriptor>.
-DS40 = {
-    "ProgramTypeDescriptor": (
-        'Adult/Continuing Education', 'Alternative Education', 'Athletics', 'Bilingual', 'Bilingual Summer',
-        'Career and Technical Education', 'Cocurricular Programs', 'College Preparatory',
-        'Community Service Program', 'Community/Junior College Education Program',
-        'Compensatory Services for Disadvantaged Students', 'Counseling Services', 'District-Funded GED',
-        'Early Head Start', 'Early Intervention Services Part C', 'English as a Second Language (ESL)',
-        'Even Start', 'Expelled Education', 'Extended Day/Child Care Services', 'Fee For Service',
-        'Foreign Exchange', 'Gifted and Talented', 'Head Start', 'Health Services Program',
-        'High School Equivalency Program (HSEP)', 'Home Visiting', 'Homeless', 'IDEA', 'Immigrant Education',
-        'Independent Study', 'Indian Education', 'International Baccalaureate', 'Kindergarten - Extended Day',
-        'Kindergarten - Full Day', 'Kindergarten - Half Day', 'Library/Media Services Program',
-        'Magnet/Special Program Emphasis', 'Migrant Education', 'Neglected and Delinquent Program',
-        'Optional Flexible School Day Program (OFSDP)', 'Other', 'Prekindergarten - Extended Day',
-        'Prekindergarten - Full Day', 'Prekindergarten - Half Day', 'Preschool Special Education',
-        'Public Preschool', 'Regular Education', 'Remedial Education', 'Section 504 Placement', 'Service Learning',
-        'Special Education', 'Student Retention/Dropout Prevention', 'Student School Food Service',
-        'Substance Abuse Education/Prevention', 'Teacher Professional Development/Mentoring',
-        'Technical Preparatory', 'Title I Part A', 'Title I Part D Subpart 1', 'Title I Part D Subpart 2',
-        'Vocational Education',
-    ),
-    "TermDescriptor": (
-        'Semester', 'Fall Semester', 'Spring Semester', 'Summer Semester', 'Quarter', 'First Quarter',
-        'Second Quarter', 'Third Quarter', 'Fourth Quarter', 'Trimester', 'First Trimester', 'Second Trimester',
-        'Third Trimester', 'MiniTerm', 'Year Round', 'Other',
-    ),
-    "GradeLevelDescriptor": (
-        'Infant/toddler', 'Preschool', 'Prekindergarten', 'Transitional Kindergarten', 'Kindergarten',
-        'First grade', 'Second grade', 'Third grade', 'Fourth grade', 'Fifth grade', 'Sixth grade',
-        'Seventh grade', 'Eighth grade', 'Ninth grade', 'Tenth grade', 'Eleventh grade', 'Twelfth grade',
-        'Grade 13', 'Postsecondary', 'Ungraded', 'Other', 'Out of School', 'Early Education',
-        'Preschool/Prekindergarten', 'No grade level', 'Adult Education',
-    ),
-    "ExitWithdrawTypeDescriptor": (
-        'Completed', 'Died or is permanently incapacitated', 'Dropout', 'End of school year',
-        'Enrolled in a high school diploma program', 'Expelled', 'Graduated', 'Incarcerated', 'Invalid enrollment',
-        'Involuntarily Removed', 'No show', 'Other', 'Reached maximum age', 'Transferred', 'Withdrawn',
-    ),
-    "TechnicalSkillsAssessmentDescriptor": (
-        'Passed', 'Not Passed', 'Did Not Take',
-    ),
-    "CareerPathwayDescriptor": (
-        'Agriculture, Food and Natural Resources', 'Architecture and Construction',
-        'Arts, A/V Technology and Communications', 'Business, Management and Administration',
-        'Education and Training', 'Finance', 'Government and Public Administration', 'Health Science',
-        'Hospitality and Tourism', 'Human Services', 'Information Technology',
-        'Law, Public Safety, Corrections and Security', 'Manufacturing', 'Marketing, Sales and Service', 'Other',
-        'Science, Technology, Engineering and Mathematics', 'Transportation, Distribution and Logistics',
-    ),
-    "AchievementCategoryDescriptor": (
-        'Academic Honor', 'Certificate Earned', 'Competency Mastered', 'Competency Retained', 'Course Completed',
-        'Diploma Earned', 'Level Completed', 'License Earned', 'License Endorsement Earned', 'Non-Academic Honor',
-        'Participation', 'Recognition',
-    ),
-    "CourseAttemptResultDescriptor": (
-        'Fail', 'Incomplete', 'Pass', 'Withdrawn',
-    ),
-    "LocalEducationAgencyCategoryDescriptor": (
-        'Federal operated agency', 'Independent charter district', 'Other local education agency',
-        'Public school district part of a supervisory union', 'Regular public school district', 'Service agency',
-        'Specialized public school district', 'State operated agency', 'Supervisory union', 'Charter',
-        'Independent',
-    ),
+# What the sandbox serves without a --descriptors file: the Ed-Fi DS 4.0 defaults and seed 004's New Mexico list.
+EDFI_DIR = REPO / "include" / "edfi"
 
-}
-# Seed 004: the New Mexico diploma types.
-NEW_MEXICO = {("uri://nmped.org/DiplomaTypeDescriptor", code) for code in ("1", "2", "4", "6")}
+
+def preloaded_descriptors() -> set[tuple[str, str]]:
+    defaults = json.loads((EDFI_DIR / "descriptors.json").read_text())
+    found = {(data["namespace"], value["codeValue"])
+             for name, data in defaults.items() if not name.startswith("_") for value in data["values"]}
+    return found | {(row["namespace"], row["codeValue"])
+                    for row in json.loads((EDFI_DIR / "descriptors-nm.json").read_text())}
+
 
 # Every edge case the seeds talk about and every deliberately broken record: each query must find a row.
 # Year Y = %(y)s, whose school_year row has NULL dates: 07/01/(Y-1) - 06/30/Y.
@@ -395,11 +338,13 @@ def test_rerun_replaces_the_data_and_only_the_years_configuration(sis_db):
 def test_every_mapping_points_at_a_known_descriptor(sis_db, tmp_path):
     local = tmp_path / "demo-descriptors.json"
     run(1, descriptors_out=str(local))
-    known = {(f"uri://ed-fi.org/{name}", code) for name, codes in DS40.items() for code in codes} | NEW_MEXICO
-    written = json.loads(local.read_text())
+    known = preloaded_descriptors()
+    written = read_descriptor_file(local)  # the sandbox's own reader accepts the file
     assert all(d["namespace"].endswith("/" + d["descriptor"]) and not d["namespace"].startswith("uri://ed-fi.org")
                for d in written)
-    known |= {(d["namespace"], d["codeValue"]) for d in written}
+    local_values = {(d["namespace"], d["codeValue"]) for d in written}
+    assert not local_values & known, "the file only adds what the sandbox does not preload"
+    known |= local_values
     with psycopg.connect(sis_db) as conn:
         rows = conn.execute("SELECT resource, field, sis_value, namespace, code_value FROM edfi_sync.mapping"
                             " WHERE end_year = %s", (YEAR,)).fetchall()

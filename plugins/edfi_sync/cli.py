@@ -37,10 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
         func=_handler("commands.db_stop"))
 
     demo_data = sub.add_parser("demo-data", help="generate deterministic demo SIS data and configuration")
-    demo_data.add_argument("--scale", type=float, default=1, help="1 = 2 schools / 500 students; 100 = 50k students")
+    demo_data.add_argument("--scale", type=float, default=1,
+                           help="1 = 500 students in 2 schools (+3 edge-case schools); 100 = 50k students, 63 schools")
     demo_data.add_argument("--seed", type=int, default=2025)
     demo_data.add_argument("--school-year", type=int, default=2025)
-    demo_data.add_argument("--descriptors-out", help="write the local descriptors file for the sandbox here")
+    demo_data.add_argument("--descriptors-out", help="where to write the local descriptors the demo mappings use, "
+                           "for `sandbox serve --descriptors` (default $EDFI_SYNC_HOME/demo-descriptors.json)")
     demo_data.set_defaults(func=_handler("demo.cli.demo_data"))
 
     config = sub.add_parser("config", help="Resource Preferences, connections and toggles")
