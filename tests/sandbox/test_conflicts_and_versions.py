@@ -120,6 +120,13 @@ def test_problem_details(v73):
     body = problem(api.get("students", limit=501), 400, "bad-request:parameter-validation")
     assert body["errors"] == ["Limit must be omitted or set to a value between 1 and 500."]
 
+    body = problem(api.get("students", pageToken="x", limit=5), 400, "bad-request:parameter-validation")
+    assert body["errors"] == ["Both offset/limit and key set paging parameters are provided, but only one type of "
+                              "paging can be used."]
+    first = api.get("gradeLevelDescriptors")
+    second = api.get("gradeLevelDescriptors", pageSize=20, pageToken=first.headers["next-page-token"])
+    assert len(first.json()) == 25 and len(second.json()) == 1 and "next-page-token" not in second.headers
+
     district = Api(v73.base_url, "district", "district-secret")
     body = problem(district.get("students", student_id), 403, "security:authorization")
     assert body["title"] == "Authorization Denied"

@@ -49,3 +49,16 @@ def test_edfi_api_client_reads_and_writes(sandbox_db):
         info = client.get_token_info()
         assert info["active"] is True and info["client_id"] == sandbox.key
         assert sandbox.secret not in json.dumps(info)
+
+
+def test_edfi_api_client_pages_by_token_on_7_3():
+    from edfi_api_client import EdFiClient
+
+    with run_sandbox(api_version="7.3") as sandbox:
+        for n in range(30):
+            sandbox.insert_record("students", {"studentUniqueId": f"S{n}", "firstName": "Ana", "lastSurname": "Lopez",
+                                               "birthDate": "2010-05-04"})
+        client = EdFiClient(sandbox.base_url, sandbox.key, sandbox.secret)
+        assert client.get_ods_version() == "7.3"
+        rows = list(client.resource("students").get_rows(page_size=7))
+        assert sorted(int(row["studentUniqueId"][1:]) for row in rows) == list(range(30))

@@ -11,6 +11,7 @@ Routes (shared/edfi-api/CONTRACT.md §1-§4):
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import logging
@@ -24,7 +25,7 @@ from .contract import EDORG_SPACE, RELATIONSHIP_RESOURCE, Checked, Resource, loa
 from .errors import ApiError
 from .faults import NO_FAULT, FaultInjector, Faults, RequestLog
 from .journal import Journal
-from .metadata import dependencies, metadata_index, swagger, version_info
+from .metadata import metadata_index, swagger, version_info
 from .store import Record, Store
 from .tokens import TokenError, TokenService
 
@@ -80,6 +81,8 @@ class SandboxApp:
         self._start_lock: asyncio.Lock | None = None
         self._started = False
         self.startup_error: str | None = None
+        # 7.3 pages by token too (Next-Page-Token / pageToken + pageSize); tokens here encode an offset.
+        self.key_set_paging = not config.api_version.startswith("5")
 
     # ---- life cycle ------------------------------------------------------------------------------
     async def startup(self) -> None:
@@ -279,7 +282,7 @@ class SandboxApp:
             return Response(404)
         rest = parts[2:]
         if rest == ["dependencies"]:
-            return _json_response(200, dependencies(self.contract))
+            return _json_response(200, self.contract.dependencies)
         year = None
         if rest and rest[0].isdigit():
             year, rest = rest[0], rest[1:]
@@ -341,22 +344,38 @@ class SandboxApp:
 
     def _list(self, store: Store, resource: Resource, query: str, claims) -> Response:
         offset, limit, total_count = 0, DEFAULT_LIMIT, False
+        offset_paging = False
+        page_token: str | None = None
+        page_size: int | None = None
         conditions = []
         for name, value in parse_qsl(query, keep_blank_values=True):
             lowered = name.lower()
             if lowered == "offset":
-                offset = _int_parameter(value, "Offset must be greater than or equal to 0.")
+                offset, offset_paging = _int_parameter(value, "Offset must be greater than or equal to 0."), True
                 if offset < 0:
                     raise errors.bad_parameter("Offset must be greater than or equal to 0.")
             elif lowered == "limit":
-                limit = _int_parameter(value, self._limit_message())
+                limit, offset_paging = _int_parameter(value, self._limit_message()), True
                 if not 0 <= limit <= self.config.page_size_limit:
                     raise errors.bad_parameter(self._limit_message())
             elif lowered == "totalcount":
                 total_count = value.lower() == "true"
+            elif lowered == "pagetoken" and self.key_set_paging:
+                page_token = value
+            elif lowered == "pagesize" and self.key_set_paging:
+                page_size = _int_parameter(value, self._limit_message())
+                if not 0 < page_size <= self.config.page_size_limit:
+                    raise errors.bad_parameter(self._limit_message())
             elif lowered in resource.filters:
                 _, path, kind = resource.filters[lowered]
                 conditions.append((path, _typed(value, kind)))
+        if page_token is not None or page_size is not None:
+            if offset_paging:
+                raise errors.bad_parameter("Both offset/limit and key set paging parameters are provided, "
+                                           "but only one type of paging can be used.")
+            if page_token is None or page_size is None:
+                raise errors.bad_parameter("Page token and page size must both be provided for key set paging.")
+            offset, limit = _token_offset(page_token), page_size
         records = store.by_resource[resource.name].values()
         if conditions or (claims is not None and (resource.edorg_paths or resource.student_path)):
             matched = [record for record in records
@@ -370,6 +389,8 @@ class SandboxApp:
         version = self.config.api_version
         payload = b"[" + b",".join(record.json_bytes(version) for record in page) + b"]"
         headers = list(_JSON) + ([(b"total-count", str(total).encode())] if total_count else [])
+        if self.key_set_paging and page and offset + len(page) < total:
+            headers.append((b"next-page-token", _offset_token(offset + len(page)).encode()))
         return Response(200, payload, headers)
 
     def _limit_message(self) -> str:
@@ -586,6 +607,20 @@ def _typed(value: str, kind: str):
     if kind == "date":
         return value[:10]
     return value
+
+
+def _offset_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+
+
+def _token_offset(token: str) -> int:
+    try:
+        kind, _, value = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
+        if kind == "offset" and int(value) >= 0:
+            return int(value)
+    except ValueError:
+        pass
+    raise errors.bad_parameter("The page token is not valid.")
 
 
 def _key_names(resource: Resource) -> list[str]:

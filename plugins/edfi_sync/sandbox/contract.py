@@ -228,9 +228,6 @@ class Contract:
         """The descriptor resource a property such as ``entryGradeLevelDescriptor`` refers to."""
         return _descriptor_space(property_name, tuple(sorted(self.descriptor_names)))
 
-    def by_space(self, space: str) -> list[Resource]:
-        return [r for r in self.resources.values() if r.space == space]
-
 
 @cache
 def _descriptor_space(property_name: str, known: tuple[str, ...]) -> str:

@@ -34,10 +34,6 @@ def metadata_index(base: str, year: str | None) -> list[dict]:
     ]
 
 
-def dependencies(contract: Contract) -> list[dict]:
-    return contract.dependencies
-
-
 _TYPES = {"string": ("string", None), "descriptor": ("string", None), "date": ("string", "date"),
           "integer": ("integer", "int32"), "number": ("number", "double"), "boolean": ("boolean", None)}
 
