@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -14,6 +15,9 @@ from .world import build
 
 
 def demo_data(args: argparse.Namespace) -> int:
+    if not args.scale > 0:
+        print("demo-data: --scale must be greater than 0", file=sys.stderr)
+        return 2
     started = time.perf_counter()
     conninfo = db.sis_conninfo()
     db.init_schema(conninfo)
