@@ -301,7 +301,6 @@ class Student:
 @dataclass
 class World:
     seed: int
-    scale: float
     year: int
     districts: list[District]
     schools: dict[int, School]
@@ -433,7 +432,7 @@ def build(seed: int, scale: float, year: int) -> World:
         elif "null_state_id" in student.cases:
             student.state_id = None
 
-    world = World(seed, scale, year, districts, schools, calendars, students,
+    world = World(seed, year, districts, schools, calendars, students,
                   two_primary_school.school_id * 10 + CURRENT)
     class_sizes: dict[tuple[int, int], int] = {}  # (calendar_id, grade) -> students
     for s in students:
