@@ -1,0 +1,171 @@
+"""Helpers of the process-level e2e tests (crash consistency, concurrency).
+
+Not a conftest: tests/sandbox/conftest.py shadows `from conftest import ...`. Everything here is
+real: `edfi-sync` subprocesses, PostgreSQL, the sandbox over HTTP on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import psycopg
+
+from edfi_sync.hooks.client import EdFiSettings
+from edfi_sync.engine.runner import SyncOptions, YearSync
+from edfi_sync.resources import GRAPH, RESOURCES
+from edfi_sync.sandbox.testing import SandboxHandle, run_sandbox
+
+YEAR = 2025
+WRITES = ("POST", "PUT", "DELETE")
+CLI = [sys.executable, "-m", "edfi_sync.cli"]
+SERVER_FIELDS = ("id", "_etag", "_lastModifiedDate")
+
+
+def load_demo(scale: float, descriptors: Path) -> None:
+    """`edfi-sync demo-data` into the database of AIRFLOW_CONN_EDFI_SIS (the sis_db fixture's)."""
+    subprocess.run([*CLI, "demo-data", "--scale", str(scale), "--descriptors-out", str(descriptors)],
+                   check=True, capture_output=True, text=True, timeout=120)
+
+
+@contextmanager
+def demo_sandbox(descriptors: Path, **options) -> Iterator[SandboxHandle]:
+    """An in-memory sandbox that knows the demo's local descriptors (else some SSAs get a 400)."""
+    with run_sandbox(descriptor_files=[descriptors], **options) as server:
+        yield server
+
+
+def api_env(server: SandboxHandle, max_in_flight: int = 8) -> dict[str, str]:
+    """The environment of a sync subprocess: the test's SIS database plus this sandbox."""
+    return {**os.environ, "AIRFLOW_CONN_EDFI_API": json.dumps({
+        "conn_type": "http", "host": server.base_url, "login": server.key, "password": server.secret,
+        "extra": {"max_in_flight": max_in_flight}})}
+
+
+def start_sync(env: dict[str, str], *extra: str) -> subprocess.Popen:
+    return subprocess.Popen([*CLI, "sync", "--school-year", str(YEAR), *extra], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def finish(proc: subprocess.Popen, timeout: float = 60) -> tuple[int, str, str]:
+    """Wait for a sync subprocess; kill it if it overruns (never leave one behind)."""
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        raise AssertionError(f"sync still running after {timeout}s:\n{err[-3000:]}")
+    return proc.returncode, out, err
+
+
+def run_sync(env: dict[str, str], timeout: float = 60) -> str:
+    """One complete `edfi-sync sync`; it must exit 0 (record errors do not fail the CLI)."""
+    code, out, err = finish(start_sync(env), timeout)
+    assert code == 0, f"sync exited {code}:\n{out}\n{err[-3000:]}"
+    return out
+
+
+def kill_hard(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)
+
+
+def writes(server: SandboxHandle, since: int = 0) -> list[dict]:
+    return [r for r in server.requests(since) if r["method"] in WRITES and r["path"].startswith("/data/")]
+
+
+def kill_after_writes(server: SandboxHandle, proc: subprocess.Popen, count: int, method: str | None = None,
+                      timeout: float = 60) -> int:
+    """SIGKILL the sync once the sandbox has answered ``count`` writes (of ``method`` if given);
+    returns how many it had seen. A run that ends first is a test bug: the count is too high."""
+    seen, since = 0, 0
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        log = server.requests(since)
+        if log:
+            since = log[-1]["seq"]
+            seen += sum(1 for r in log if r["method"] in WRITES and r["path"].startswith("/data/")
+                        and (method is None or r["method"] == method))
+        if seen >= count:
+            proc.send_signal(signal.SIGKILL)
+            proc.communicate(timeout=30)
+            assert proc.returncode == -signal.SIGKILL, f"the sync ended ({proc.returncode}) before the kill"
+            return seen
+        if proc.poll() is not None:
+            raise AssertionError(f"the sync ended after {seen} writes, before the kill at {count}")
+        time.sleep(0.005)
+    kill_hard(proc)
+    raise AssertionError(f"no {count} writes within {timeout}s")
+
+
+def expected_records(conninfo: str, server: SandboxHandle) -> dict[str, dict[str, dict]]:
+    """What the rules produce now, per resource: natural-key hash -> payload (a dry run's staging,
+    read before the run clears it); also whether each is unchanged against the identity map."""
+    produced: dict[str, dict[str, dict]] = {}
+    settings = EdFiSettings(base_url=server.base_url, client_key=server.key, client_secret=server.secret)
+    with YearSync(YEAR, SyncOptions(dry_run=True), conninfo=conninfo, settings_for=lambda _: settings) as run:
+        run.begin()
+        for step in GRAPH.steps(()):
+            if step.phase == "post":
+                run.run_step(step)
+        rows = run.conn.execute(
+            "SELECT resource, natural_key_hash, payload, status FROM edfi_sync.staged_record "
+            "WHERE run_id = %s AND status IN ('staged', 'unchanged')", (run.run_id,)).fetchall()
+        run.finish([])
+    for resource, key_hash, payload, status in rows:
+        produced.setdefault(resource, {})[key_hash] = {"payload": payload, "unchanged": status == "unchanged"}
+    return produced
+
+
+def assert_converged(conninfo: str, server: SandboxHandle) -> dict[str, int]:
+    """The ODS holds every record the rules produce exactly once, equal to its payload; the identity
+    map is the ODS (same ids, one row each) and says every record is current. Returns ODS counts."""
+    from edfi_sync.engine.stage import natural_key_hash
+
+    expected = expected_records(conninfo, server)
+    counts = {}
+    with psycopg.connect(conninfo) as conn:
+        for name, definition in RESOURCES.items():
+            ods = server.records(name)
+            by_key: dict[str, dict] = {}
+            for record in ods:
+                _, key_hash = natural_key_hash(definition, record)
+                assert key_hash not in by_key, f"{name}: two ODS records with one natural key: {record}"
+                by_key[key_hash] = record
+            want = expected.get(name, {})
+            missing, extra = set(want) - set(by_key), set(by_key) - set(want)
+            assert not missing, f"{name}: {len(missing)} produced records missing from the ODS"
+            # Students are never deleted (SPEC §5.3): the ODS keeps those the SIS dropped.
+            assert not extra or not definition.deletable, f"{name}: {len(extra)} ODS records the SIS does not produce"
+            for key_hash, item in want.items():
+                stored = {k: v for k, v in by_key[key_hash].items() if k not in SERVER_FIELDS}
+                assert stored == item["payload"], f"{name}: ODS record differs from the SIS: {stored}"
+                assert item["unchanged"], f"{name}: the identity map is not current for {item['payload']}"
+            mapped = conn.execute("SELECT natural_key_hash, edfi_id FROM edfi_sync.identity_map "
+                                  "WHERE end_year = %s AND resource = %s", (YEAR, name)).fetchall()
+            assert dict(mapped) == {key: record["id"] for key, record in by_key.items()}, \
+                f"{name}: the identity map is not the ODS"
+            counts[name] = len(ods)
+    return counts
+
+
+def assert_sends_nothing(env: dict[str, str], server: SandboxHandle) -> None:
+    since = (server.requests() or [{"seq": 0}])[-1]["seq"]
+    run_sync(env)
+    sent = Counter(r["method"] for r in writes(server, since))
+    assert not sent, f"a run after convergence still sent {dict(sent)}"
+
+
+def sql(conninfo: str, query: str, *params):
+    with psycopg.connect(conninfo) as conn:
+        cursor = conn.execute(query, params)
+        return cursor.fetchall() if cursor.description else cursor.rowcount

@@ -1,0 +1,89 @@
+"""Several `edfi-sync sync` processes for one year at once (SPEC §5: per-(year, resource) locks,
+one shared bearer token per client through edfi_sync.token_cache)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from e2e_helpers import (YEAR, api_env, assert_converged, assert_sends_nothing, demo_sandbox, finish,
+                         kill_hard, load_demo, sql, start_sync)
+from edfi_sync.engine.runner import YearSync
+from edfi_sync.hooks.client import EdFiSettings
+
+pytestmark = pytest.mark.e2e
+
+SCALE = 0.6
+LATENCY = {"latency": {"distribution": "uniform", "min_ms": 5, "max_ms": 20}, "seed": 5}
+
+
+@pytest.fixture
+def demo(sis_db, tmp_path):
+    descriptors = tmp_path / "descriptors.json"
+    load_demo(SCALE, descriptors)
+    return sis_db, descriptors
+
+
+def run_together(env: dict, count: int) -> None:
+    """Start ``count`` syncs at once; every one must exit 0."""
+    procs = []
+    try:
+        procs = [start_sync(env) for _ in range(count)]
+        results = [finish(proc, timeout=90) for proc in procs]
+    finally:
+        for proc in procs:
+            kill_hard(proc)
+    for code, out, err in results:
+        assert code == 0, f"a concurrent sync exited {code}:\n{out}\n{err[-3000:]}"
+
+
+def test_two_syncs_of_one_year_at_once_converge(demo):
+    conninfo, descriptors = demo
+    with demo_sandbox(descriptors) as server:
+        server.set_faults(**LATENCY)
+        env = api_env(server)
+        run_together(env, 2)
+        # POST is an upsert, so the second process may resend; it must not double a record.
+        assert_converged(conninfo, server)
+        assert_sends_nothing(env, server)
+
+
+def test_concurrent_syncs_share_one_token_within_the_client_limit(demo):
+    conninfo, descriptors = demo
+    with demo_sandbox(descriptors, max_tokens=2) as server:
+        server.set_faults(**LATENCY)
+        env = api_env(server)
+        run_together(env, 4)
+        tokens = [r for r in server.requests() if r["path"] == "/oauth/token"]
+        assert tokens and all(r["status"] == 200 for r in tokens), tokens
+        assert len(tokens) <= 2, f"{len(tokens)} token requests: the processes did not share the cached token"
+        assert_converged(conninfo, server)
+
+
+def test_first_runs_of_a_year_beginning_at_the_same_instant(demo):
+    """Processes rarely begin within the same millisecond; threads at a barrier do, every round.
+    Each round is a first run of the year: both find the mapping snapshot missing."""
+    conninfo, _ = demo
+    settings = EdFiSettings(base_url="http://127.0.0.1:9", client_key="k", client_secret="s")  # never called
+    failures: list[BaseException] = []
+    for _ in range(10):
+        sql(conninfo, "DELETE FROM edfi_sync.mapping_snapshot_taken WHERE end_year = %s", YEAR)
+        barrier = threading.Barrier(3, timeout=30)
+
+        def begin():
+            try:
+                with YearSync(YEAR, conninfo=conninfo, settings_for=lambda _: settings) as run:
+                    barrier.wait()
+                    run.begin()
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                failures.append(exc)
+
+        threads = [threading.Thread(target=begin) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert not any(thread.is_alive() for thread in threads)
+    assert not failures, failures[:2]
+    assert sql(conninfo, "SELECT count(*) FROM edfi_sync.mapping_snapshot WHERE end_year = %s", YEAR)[0][0] > 0
