@@ -10,7 +10,6 @@ import sys
 import time
 
 import psycopg
-import pytest
 from psycopg import sql
 
 from edfi_sync.demo.cli import demo_data
@@ -364,7 +363,6 @@ def test_every_mapping_points_at_a_known_descriptor(sis_db, tmp_path):
     assert ("exit_withdraw_type", "WG") in values
 
 
-@pytest.mark.e2e
 def test_scale_10_is_fast(sis_db):
     started = time.perf_counter()
     run(10)
@@ -374,4 +372,4 @@ def test_scale_10_is_fast(sis_db):
     assert n["sis.person"] == 5000
     assert n["sis.school"] == 14 and n["sis.district"] == 1
     assert sum(n.values()) > 200_000
-    assert elapsed < 15
+    assert elapsed < 30  # ~2 s on 2 cores; generous for a busy CI machine
