@@ -8,7 +8,7 @@ import pytest
 
 from edfi_sync.sandbox.testing import run_sandbox
 
-from sandbox_helpers import Api, Samples
+from .sandbox_helpers import Api, Samples
 
 
 def _create_database(admin: str, name: str) -> str:

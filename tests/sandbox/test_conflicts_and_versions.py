@@ -7,7 +7,7 @@ import pytest
 from edfi_sync.sandbox import Client
 from edfi_sync.sandbox.testing import run_sandbox
 
-from sandbox_helpers import Api, Samples
+from .sandbox_helpers import Api, Samples
 
 GRADE = "uri://ed-fi.org/GradeLevelDescriptor#Ninth grade"
 

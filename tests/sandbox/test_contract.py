@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox_helpers import (CONTRACT, DATA_RESOURCES, DESCRIPTOR_RESOURCES, Api, Samples, changed,
+from .sandbox_helpers import (CONTRACT, DATA_RESOURCES, DESCRIPTOR_RESOURCES, Api, Samples, changed,
                              target_resource)
 
 ALL_RESOURCES = DATA_RESOURCES + DESCRIPTOR_RESOURCES

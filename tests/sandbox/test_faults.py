@@ -9,7 +9,7 @@ import pytest
 
 from edfi_sync.sandbox.testing import run_sandbox
 
-from sandbox_helpers import Api
+from .sandbox_helpers import Api
 
 
 def statuses(api: Api, count: int) -> list[int]:

@@ -8,7 +8,7 @@ import httpx
 
 from edfi_sync.paths import INCLUDE_DIR
 
-from sandbox_helpers import CONTRACT, DATA_RESOURCES, DESCRIPTOR_RESOURCES
+from .sandbox_helpers import CONTRACT, DATA_RESOURCES, DESCRIPTOR_RESOURCES
 
 
 def get(sandbox, path: str):

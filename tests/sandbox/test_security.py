@@ -11,7 +11,7 @@ import pytest
 from edfi_sync.sandbox import Client
 from edfi_sync.sandbox.testing import run_sandbox
 
-from sandbox_helpers import Api
+from .sandbox_helpers import Api
 
 DENIED = "Authorization denied.  The claim does not have any established relationships with the requested resource."
 LEA, SCHOOL, OTHER_LEA, OTHER_SCHOOL = 255901, 255901001, 255902, 255902001

@@ -11,7 +11,7 @@ import pytest
 
 from edfi_sync.sandbox.testing import run_sandbox
 
-from sandbox_helpers import Api
+from .sandbox_helpers import Api
 
 
 def student(n) -> dict:
