@@ -10,13 +10,15 @@ import sys
 import time
 
 import psycopg
+from pathlib import Path
 from psycopg import sql
 
 from edfi_sync.demo.cli import demo_data
 from edfi_sync.demo.load import TABLES
 from edfi_sync.sandbox.config import read_descriptor_file
 
-from conftest import REPO
+REPO = Path(__file__).resolve().parents[1]
+
 
 YEAR = 2025
 
