@@ -83,10 +83,10 @@ def writes(server: SandboxHandle, since: int = 0) -> list[dict]:
     return [r for r in server.requests(since) if r["method"] in WRITES and r["path"].startswith("/data/")]
 
 
-def kill_after_writes(server: SandboxHandle, proc: subprocess.Popen, count: int, method: str | None = None,
-                      timeout: float = 60) -> int:
-    """SIGKILL the sync once the sandbox has answered ``count`` writes (of ``method`` if given);
-    returns how many it had seen. A run that ends first is a test bug: the count is too high."""
+def wait_for_writes(server: SandboxHandle, procs: list[subprocess.Popen], count: int, method: str | None = None,
+                    timeout: float = 60) -> int:
+    """Wait until the sandbox has answered ``count`` writes (of ``method`` if given) and return how
+    many it had seen. Every sync in ``procs`` ending first is a test bug: the count is too high."""
     seen, since = 0, 0
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -96,15 +96,20 @@ def kill_after_writes(server: SandboxHandle, proc: subprocess.Popen, count: int,
             seen += sum(1 for r in log if r["method"] in WRITES and r["path"].startswith("/data/")
                         and (method is None or r["method"] == method))
         if seen >= count:
-            proc.send_signal(signal.SIGKILL)
-            proc.communicate(timeout=30)
-            assert proc.returncode == -signal.SIGKILL, f"the sync ended ({proc.returncode}) before the kill"
             return seen
-        if proc.poll() is not None:
-            raise AssertionError(f"the sync ended after {seen} writes, before the kill at {count}")
+        if all(proc.poll() is not None for proc in procs):
+            raise AssertionError(f"the sync ended after {seen} writes, before {count}")
         time.sleep(0.005)
-    kill_hard(proc)
     raise AssertionError(f"no {count} writes within {timeout}s")
+
+
+def kill_after_writes(server: SandboxHandle, proc: subprocess.Popen, count: int, method: str | None = None) -> int:
+    """SIGKILL the sync once the sandbox has answered ``count`` writes; it must not have ended."""
+    seen = wait_for_writes(server, [proc], count, method)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGKILL, f"the sync ended ({proc.returncode}) before the kill"
+    return seen
 
 
 def expected_records(conninfo: str, server: SandboxHandle) -> dict[str, dict[str, dict]]:

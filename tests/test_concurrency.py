@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from e2e_helpers import (YEAR, api_env, assert_converged, assert_sends_nothing, demo_sandbox, finish,
-                         kill_hard, load_demo, sql, start_sync)
+                         kill_hard, load_demo, sql, start_sync, wait_for_writes)
 from edfi_sync.engine.runner import YearSync
 from edfi_sync.hooks.client import EdFiSettings
 
@@ -25,11 +25,12 @@ def demo(sis_db, tmp_path):
     return sis_db, descriptors
 
 
-def run_together(env: dict, count: int) -> None:
-    """Start ``count`` syncs at once; every one must exit 0."""
+def run_together(env: dict, count: int, meanwhile=lambda procs: None) -> None:
+    """Start ``count`` syncs at once, call ``meanwhile(procs)``; every sync must exit 0."""
     procs = []
     try:
         procs = [start_sync(env) for _ in range(count)]
+        meanwhile(procs)
         results = [finish(proc, timeout=90) for proc in procs]
     finally:
         for proc in procs:
@@ -54,10 +55,19 @@ def test_concurrent_syncs_share_one_token_within_the_client_limit(demo):
     with demo_sandbox(descriptors, max_tokens=2) as server:
         server.set_faults(**LATENCY)
         env = api_env(server)
-        run_together(env, 4)
-        tokens = [r for r in server.requests() if r["path"] == "/oauth/token"]
-        assert tokens and all(r["status"] == 200 for r in tokens), tokens
-        assert len(tokens) <= 2, f"{len(tokens)} token requests: the processes did not share the cached token"
+
+        def ods_restart(procs):
+            # Mid-run the server forgets every token: all four see 401s; one of them fetches anew.
+            wait_for_writes(server, procs, 200)
+            server.expire_tokens()
+
+        run_together(env, 4, ods_restart)
+        log = server.requests()
+        tokens = [r for r in log if r["path"] == "/oauth/token"]
+        assert all(r["status"] == 200 for r in tokens), f"token requests refused: {tokens}"
+        assert any(r["status"] == 401 for r in log), "the tokens were not expired mid-run"
+        # One token at the start and one after the expiry, shared through edfi_sync.token_cache.
+        assert len(tokens) == 2, f"{len(tokens)} token requests: the processes did not share the cached token"
         assert_converged(conninfo, server)
 
 

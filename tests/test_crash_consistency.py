@@ -72,3 +72,23 @@ def test_kill_during_deletes_then_rerun_converges(demo):
     assert before - counts["studentSchoolAssociations"] > 100  # the rerun finished what the kill cut short
     assert not [r for r in writes(server) if r["method"] == "DELETE" and r["status"] >= 500]
     assert_sends_nothing(env, server)
+
+
+def test_kill_during_updates_then_rerun_converges(demo):
+    conninfo, server, env = demo
+    run_sync(env)
+    ids = {r["id"] for r in server.records("studentSchoolAssociations")}
+    # Every student renamed (PUTs after the SSAs) and every entry date moved: an SSA key change,
+    # which is a PUT to the same id (SPEC §5.3); a kill between PUT and map write must not lose it.
+    sql(conninfo, "UPDATE sis.person SET first_name = first_name || 'x'")
+    sql(conninfo, "UPDATE sis.enrollment SET start_date = start_date - 1")
+    proc = start_sync(env)
+    try:
+        kill_after_writes(server, proc, 150, method="PUT")
+    finally:
+        kill_hard(proc)
+    run_sync(env)
+    assert_converged(conninfo, server)
+    assert {r["id"] for r in server.records("studentSchoolAssociations")} == ids
+    assert all(r["firstName"].endswith("x") for r in server.records("students"))
+    assert_sends_nothing(env, server)
