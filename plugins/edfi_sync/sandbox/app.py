@@ -407,16 +407,14 @@ class SandboxApp:
             return Response(304, b"", [(b"etag", etag)])
         return Response(200, record.json_bytes(self.config.api_version), list(_JSON) + [(b"etag", etag)])
 
-    async def _upsert(self, store: Store, resource: Resource, body: dict, claims, *,
-                      authorize: bool = True) -> tuple[Record, bool]:
+    async def _upsert(self, store: Store, resource: Resource, body: dict, claims) -> tuple[Record, bool]:
         if "id" in body:
             raise errors.client_assigned_id()
         checked = self._check(store, resource, body)
         existing = store.find(resource.space, checked.key)
         if existing is not None and existing.resource is not resource:
             raise errors.natural_key_conflict(resource.entity, _key_names(resource), checked.key, update=False)
-        if authorize:
-            self._authorize(store, claims, resource, body, creating=existing is None)
+        self._authorize(store, claims, resource, body, creating=existing is None)
         refs = self._refs(store, checked)
         if existing is None:
             record = store.insert(resource, body, checked.key, refs)
@@ -448,16 +446,15 @@ class SandboxApp:
         return updated
 
     async def _delete(self, store: Store, resource: Resource, record_id: str, headers: dict, claims, *,
-                      force: bool = False) -> None:
+                      keep_dependents: bool = True) -> None:
         record = self._find(store, resource, record_id)
-        if not force:
-            self._authorize(store, claims, resource, record.body, creating=False)
-            if_match = _etag_value(headers.get("if-match"))
-            if if_match is not None and if_match != record.etag:
-                raise errors.stale_etag()
-            dependent = store.referenced_by(record)
-            if dependent is not None:
-                raise errors.dependent_item_exists(dependent)
+        self._authorize(store, claims, resource, record.body, creating=False)
+        if_match = _etag_value(headers.get("if-match"))
+        if if_match is not None and if_match != record.etag:
+            raise errors.stale_etag()
+        dependent = store.referenced_by(record)
+        if dependent is not None and keep_dependents:
+            raise errors.dependent_item_exists(dependent)
         store.remove(record)
         if self.journal is not None:
             await self.journal.delete(store.name, record.id)
@@ -561,10 +558,10 @@ class SandboxApp:
                 version = self.config.api_version
                 return _json_response(200, [record.document(version) for record in store.by_resource[resource.name].values()])
             if method == "POST" and len(parts) == 2:
-                record, created = await self._upsert(store, resource, _parse_body(body), None, authorize=False)
+                record, created = await self._upsert(store, resource, _parse_body(body), None)
                 return _json_response(201 if created else 200, {"id": record.id})
             if method == "DELETE" and len(parts) == 3:
-                await self._delete(store, resource, parts[2], {}, None, force=True)
+                await self._delete(store, resource, parts[2], {}, None, keep_dependents=False)
                 return Response(204, b"", [])
         return Response(404)
 

@@ -118,7 +118,7 @@ class FaultInjector:
 class RequestLog:
     """The last ``size`` requests: method, path, query, status, duration, time. Never headers or bodies."""
 
-    def __init__(self, size: int = 200_000):
+    def __init__(self, size: int = 100_000):
         self._entries: deque = deque(maxlen=size)
         self._counter = 0
 

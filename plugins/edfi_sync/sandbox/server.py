@@ -46,7 +46,8 @@ def serve(config: SandboxConfig) -> None:
              config.api_version, config.host, config.port, storage,
              ", ".join(f"{c.key} (claims: {'all' if c.claims is None else sorted(c.claims)})" for c in config.clients))
     uvicorn.run(app, host=config.host, port=config.port, loop="uvloop", http="httptools", lifespan="on",
-                access_log=False, log_level="warning", backlog=2048)
+                access_log=False, log_level="warning", backlog=2048,
+                timeout_graceful_shutdown=5)   # hung requests (fault injection) must not hold up a stop
 
 
 def _describe(conninfo: str) -> str:
