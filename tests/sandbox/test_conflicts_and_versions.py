@@ -134,3 +134,25 @@ def test_problem_details(v73):
                               "corresponding 'StudentSchoolAssociation' item.")
     assert body["errors"] == ["No relationships have been established between the caller's education organization "
                               "id claim ('1') and the resource item's 'StudentUniqueId' value."]
+
+
+def test_descriptors_inside_untyped_collections_are_resolved(api, samples):
+    body = samples.body("studentCTEProgramAssociations")
+    good = {**body, "ctePrograms": [{"careerPathwayDescriptor": "uri://ed-fi.org/CareerPathwayDescriptor#Manufacturing",
+                                     "cipCode": "48.0508", "primaryCTEProgramIndicator": True}]}
+    assert api.post("studentCTEProgramAssociations", good).status_code == 201
+    uri = "uri://ed-fi.org/CareerPathwayDescriptor#Underwater Welding"
+    bad = {**body, "ctePrograms": [{"careerPathwayDescriptor": uri}]}
+    response = api.post("studentCTEProgramAssociations", bad)
+    assert response.status_code == 400
+    assert response.json() == {"message": f"Unable to resolve value '{uri}' to an existing 'CareerPathwayDescriptor' resource."}
+
+
+def test_nested_members_are_validated(api, samples):
+    body = samples.body("studentSchoolAssociations")
+    response = api.post("studentSchoolAssociations", {**body, "studentReference": {"studentUniqueId": "x" * 33}})
+    assert response.status_code == 400
+    assert response.json()["modelState"] == {"request.StudentReference.StudentUniqueId": [
+        "The field StudentUniqueId must be a string with a maximum length of 32."]}
+    response = api.post("schools", {**samples.body("schools"), "gradeLevels": []})
+    assert response.json()["modelState"] == {"request.GradeLevels": ["GradeLevels must have at least 1 item(s)."]}
