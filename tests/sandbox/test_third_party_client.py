@@ -1,8 +1,12 @@
-"""edfi-api-client (PyPI, unmodified) reads from and writes to the sandbox."""
+"""Third-party Ed-Fi clients from PyPI, unmodified, read from and write to the sandbox:
+edfi-api-client and lightbeam."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +66,73 @@ def test_edfi_api_client_pages_by_token_on_7_3():
         assert client.get_ods_version() == "7.3"
         rows = list(client.resource("students").get_rows(page_size=7))
         assert sorted(int(row["studentUniqueId"][1:]) for row in rows) == list(range(30))
+
+
+LIGHTBEAM_CONFIG = """
+state_dir: {state}
+data_dir: {data}
+edfi_api:
+  base_url: {base_url}
+  version: 3
+  mode: sandbox
+  client_id: {key}
+  client_secret: {secret}
+connection:
+  pool_size: 4
+  timeout: 10
+  num_retries: 2
+  backoff_factor: 1
+  retry_statuses: [429, 500, 503]
+  verify_ssl: false
+"""
+
+
+def lightbeam(command: list[str], config) -> subprocess.CompletedProcess:
+    result = subprocess.run([str(Path(sys.executable).parent / "lightbeam"), *command, "-c", str(config)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def test_lightbeam_validates_sends_and_fetches(tmp_path):
+    """lightbeam (PyPI, unmodified) reads the Swagger and dependencies, validates, sends in order, fetches."""
+    grade = "uri://ed-fi.org/GradeLevelDescriptor#Ninth grade"
+    files = {
+        "localEducationAgencies": [{
+            "localEducationAgencyId": 255901, "nameOfInstitution": "LEA",
+            "localEducationAgencyCategoryDescriptor": "uri://ed-fi.org/LocalEducationAgencyCategoryDescriptor#Independent",
+            "categories": [{"educationOrganizationCategoryDescriptor":
+                            "uri://ed-fi.org/EducationOrganizationCategoryDescriptor#Local Education Agency"}]}],
+        "schools": [{
+            "schoolId": 255901001, "nameOfInstitution": "School", "localEducationAgencyReference": {"localEducationAgencyId": 255901},
+            "educationOrganizationCategories": [{"educationOrganizationCategoryDescriptor":
+                                                 "uri://ed-fi.org/EducationOrganizationCategoryDescriptor#School"}],
+            "gradeLevels": [{"gradeLevelDescriptor": grade}]}],
+        "students": [{"studentUniqueId": f"S{n}", "firstName": "Ana", "lastSurname": "Lopez", "birthDate": "2010-05-04"}
+                     for n in range(5)],
+        "studentSchoolAssociations": [{"studentReference": {"studentUniqueId": f"S{n}"}, "entryDate": "2024-08-15",
+                                       "schoolReference": {"schoolId": 255901001}, "entryGradeLevelDescriptor": grade}
+                                      for n in range(5)],
+    }
+    data, fetched = tmp_path / "data", tmp_path / "fetched"
+    data.mkdir()
+    fetched.mkdir()
+    for name, rows in files.items():
+        (data / f"{name}.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    with run_sandbox() as sandbox:
+        settings = {"base_url": sandbox.base_url, "key": sandbox.key, "secret": sandbox.secret}
+        send_config = tmp_path / "send.yaml"
+        send_config.write_text(LIGHTBEAM_CONFIG.format(state=tmp_path / "state", data=data, **settings))
+        result = lightbeam(["validate+send"], send_config)
+        assert "VALIDATION ERROR" not in result.stderr
+        for name, rows in files.items():
+            assert len(sandbox.records(name)) == len(rows), name
+        # Sent in dependency order: every SSA found its student and school.
+        assert {r["status"] for r in sandbox.requests() if r["method"] == "POST" and "/data/" in r["path"]} == {201}
+
+        fetch_config = tmp_path / "fetch.yaml"
+        fetch_config.write_text(LIGHTBEAM_CONFIG.format(state=tmp_path / "state2", data=fetched, **settings))
+        lightbeam(["fetch", "-s", "students,studentSchoolAssociations"], fetch_config)
+        students = [json.loads(line) for line in (fetched / "students.jsonl").read_text().splitlines()]
+        assert sorted(s["studentUniqueId"] for s in students) == [f"S{n}" for n in range(5)]
+        assert len((fetched / "studentSchoolAssociations.jsonl").read_text().splitlines()) == 5

@@ -45,7 +45,8 @@ def swagger(contract: Contract, base: str, year: str | None, descriptors: bool) 
     paths: dict[str, dict] = {}
     for resource in resources:
         name = _definition_name(resource.name)
-        definitions[name] = _object_definition(resource.nodes, name, definitions)
+        identity = {path[0] for path in resource.key_paths}
+        definitions[name] = _object_definition(resource.nodes, name, definitions, identity)
         ref = {"$ref": f"#/definitions/{name}"}
         tag = [resource.name]
         paths[f"/ed-fi/{resource.name}"] = {
@@ -83,10 +84,13 @@ def _definition_name(resource_name: str) -> str:
     return f"edFi_{singular(resource_name)}"
 
 
-def _object_definition(nodes: tuple[Node, ...], name: str, definitions: dict) -> dict:
+def _object_definition(nodes: tuple[Node, ...], name: str, definitions: dict, identity=frozenset()) -> dict:
+    """``identity``: the members marked ``x-Ed-Fi-isIdentity``, as the ODS does (lightbeam reads them)."""
     properties: dict[str, dict] = {"id": {"type": "string", "description": "The item id."}} if name.count("_") == 1 else {}
     for node in nodes:
         properties[node.name] = _property(node, name, definitions)
+        if node.name in identity:
+            properties[node.name] = {**properties[node.name], "x-Ed-Fi-isIdentity": True}
     if name.count("_") == 1:
         properties["_etag"] = {"type": "string", "description": "A unique system-generated value for the item."}
     definition: dict = {"type": "object", "properties": properties}
@@ -107,7 +111,8 @@ def _property(node: Node, parent: str, definitions: dict) -> dict:
         return prop
     if node.kind == "object":
         name = f"edFi_{node.name}" if node.reference else f"{parent}{pascal(node.name)}"
-        definitions.setdefault(name, _object_definition(node.children, name, definitions))
+        identity = {child.name for child in node.children} if node.reference else frozenset()
+        definitions.setdefault(name, _object_definition(node.children, name, definitions, identity))
         return {"$ref": f"#/definitions/{name}"}
     if node.kind == "array":
         name = f"{parent}{pascal(singular(node.name))}"
