@@ -41,7 +41,7 @@ def test_swagger_documents_cover_every_resource(sandbox):
     assert set(resources["paths"]["/ed-fi/schoolYearTypes"]) == {"get"}
     student = resources["definitions"]["edFi_student"]
     assert set(student["required"]) == {"studentUniqueId", "firstName", "lastSurname", "birthDate"}
-    assert student["properties"]["studentUniqueId"] == {"type": "string", "maxLength": 32}
+    assert student["properties"]["studentUniqueId"] == {"type": "string", "maxLength": 32, "x-Ed-Fi-isIdentity": True}
     ssa = resources["definitions"]["edFi_studentSchoolAssociation"]
     assert ssa["properties"]["studentReference"] == {"$ref": "#/definitions/edFi_studentReference"}
     descriptors = get(sandbox, "/metadata/data/v3/descriptors/swagger.json")
