@@ -89,7 +89,7 @@ def _object_definition(nodes: tuple[Node, ...], name: str, definitions: dict, id
     properties: dict[str, dict] = {"id": {"type": "string", "description": "The item id."}} if name.count("_") == 1 else {}
     for node in nodes:
         properties[node.name] = _property(node, name, definitions)
-        if node.name in identity:
+        if node.name in identity and "$ref" not in properties[node.name]:   # a $ref takes no siblings
             properties[node.name] = {**properties[node.name], "x-Ed-Fi-isIdentity": True}
     if name.count("_") == 1:
         properties["_etag"] = {"type": "string", "description": "A unique system-generated value for the item."}
