@@ -21,9 +21,13 @@ def test_hook_reads_connection_and_extras(monkeypatch):
 
 def test_edfi_connection_type_is_registered_with_its_form_fields():
     from airflow.providers_manager import ProvidersManager
+    from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
 
-    hooks = ProvidersManager().hooks
+    hooks = ProvidersManagerTaskRuntime().hooks
     assert "edfi" in hooks and hooks["edfi"].hook_class_name == "edfi_sync.hooks.edfi.EdFiHook"
+    # The connection form (api-server side) gets the extras as fields.
+    widgets = ProvidersManager().connection_form_widgets
+    assert {"extra__edfi__api_mode", "extra__edfi__max_in_flight"} <= set(widgets)
     from edfi_sync.provider import get_provider_info
 
     fields = get_provider_info()["connection-types"][0]["conn-fields"]
