@@ -94,6 +94,16 @@ def sis_db(pg_admin_conninfo, migrated_template, monkeypatch):
 
 
 @pytest.fixture
+def small_sis(sis_db):
+    """sis_db loaded with tests/fixtures/sync_small.sql (the engine tests' district)."""
+    import psycopg
+
+    with psycopg.connect(sis_db) as conn:
+        conn.execute((REPO / "tests" / "fixtures" / "sync_small.sql").read_text())
+    return sis_db
+
+
+@pytest.fixture
 def empty_db(pg_admin_conninfo, monkeypatch):
     """A fresh database with no schema at all (for migration tests)."""
     from edfi_sync.connections import postgres_airflow_json

@@ -14,22 +14,13 @@ import sys
 
 import psycopg
 import pytest
-from pathlib import Path
 
 from edfi_sync.engine.cli import report_rows
 from edfi_sync.engine.runner import SyncOptions, YearSync
 
-REPO = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.e2e
 YEAR = 2025
-
-
-@pytest.fixture
-def small_sis(sis_db):
-    with psycopg.connect(sis_db) as conn:
-        conn.execute((REPO / "tests" / "fixtures" / "sync_small.sql").read_text())
-    return sis_db
 
 
 def sync(conninfo, **options):

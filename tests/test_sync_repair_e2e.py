@@ -7,7 +7,6 @@ Uses tests/fixtures/sync_small.sql (see tests/test_sync_e2e.py for what it holds
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -17,16 +16,8 @@ from edfi_sync.engine.cli import report_rows
 from edfi_sync.engine.runner import SyncOptions, YearSync
 
 pytestmark = pytest.mark.e2e
-REPO = Path(__file__).resolve().parents[1]
 YEAR = 2025
 SCHOOL_1, SCHOOL_2 = 350010001, 350010002
-
-
-@pytest.fixture
-def small_sis(sis_db):
-    with psycopg.connect(sis_db) as conn:
-        conn.execute((REPO / "tests" / "fixtures" / "sync_small.sql").read_text())
-    return sis_db
 
 
 def sync(conninfo, **options):
