@@ -66,6 +66,19 @@ def test_descriptor_resources_accept_post(api, samples, resource):
     assert [f"{d['namespace']}#{d['codeValue']}" for d in found] == [uri]
 
 
+def test_descriptor_ids_are_assigned_by_the_server(api, samples):
+    body = samples.body("termDescriptors")
+    record_id = api.create("termDescriptors", body)
+    document = api.get("termDescriptors", record_id).json()
+    assert isinstance(document["termDescriptorId"], int)
+    response = api.post("termDescriptors", {**body, "termDescriptorId": 5})
+    assert response.status_code == 400
+    assert response.json() == {"message": "Value for the auto-assigned identifier property 'DescriptorId' cannot be "
+                                          "assigned by the client."}
+    assert api.put("termDescriptors", record_id, {**body, "termDescriptorId": document["termDescriptorId"],
+                                                  "shortDescription": "Other"}).status_code == 204
+
+
 @pytest.mark.parametrize("resource,field", REQUIRED)
 def test_required_field_missing(api, samples, resource, field):
     body = samples.body(resource)
@@ -146,8 +159,9 @@ def test_put_and_delete(api, samples, resource):
     record_id = api.create(resource, body)
     response = api.put(resource, record_id, changed(definition, body))
     assert response.status_code == 204, response.text
-    assert api.get(resource, record_id).json() == {"id": record_id, **changed(definition, body),
-                                                   "_etag": response.headers["etag"].strip('"')}
+    document = api.get(resource, record_id).json()
+    document.pop(definition.surrogate_id, None)
+    assert document == {"id": record_id, **changed(definition, body), "_etag": response.headers["etag"].strip('"')}
     assert api.delete(resource, record_id).status_code == 204
     assert api.get(resource, record_id).status_code == 404
     assert api.delete(resource, record_id).status_code == 404

@@ -410,6 +410,8 @@ class SandboxApp:
     async def _upsert(self, store: Store, resource: Resource, body: dict, claims) -> tuple[Record, bool]:
         if "id" in body:
             raise errors.client_assigned_id()
+        if resource.surrogate_id and resource.surrogate_id in body:
+            raise errors.client_assigned_descriptor_id()
         checked = self._check(store, resource, body)
         existing = store.find(resource.space, checked.key)
         if existing is not None and existing.resource is not resource:
@@ -430,6 +432,8 @@ class SandboxApp:
         record = self._find(store, resource, record_id)
         if body.pop("id", record_id) != record_id:
             raise errors.client_assigned_id()
+        if resource.surrogate_id and body.pop(resource.surrogate_id, record.seq) != record.seq:
+            raise errors.client_assigned_descriptor_id()
         self._authorize(store, claims, resource, record.body, creating=False)
         if_match = _etag_value(headers.get("if-match"))
         if if_match is not None and if_match != record.etag:

@@ -106,6 +106,7 @@ class Resource:
     student_path: tuple[str, ...] | None
     edorg_paths: tuple[tuple[str, ...], ...]
     schema: dict                      # the JSON Schema (for the Swagger document)
+    surrogate_id: str | None          # descriptors: e.g. gradeLevelDescriptorId, the ODS's integer DescriptorId
 
     def key_of(self, body: dict) -> tuple:
         key = []
@@ -334,6 +335,7 @@ def _compile(name: str, schema: dict, entities: dict, schemas: dict, known: tupl
         student_path=student,
         edorg_paths=edorgs,
         schema=schema,
+        surrogate_id=camel(singular(name)) + "Id" if is_descriptor else None,
     )
 
 

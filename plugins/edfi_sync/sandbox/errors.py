@@ -83,6 +83,12 @@ def client_assigned_id() -> ApiError:
                     validation={"$.id": [text]})
 
 
+def client_assigned_descriptor_id() -> ApiError:
+    text = "Value for the auto-assigned identifier property 'DescriptorId' cannot be assigned by the client."
+    return ApiError(400, text, problem="bad-request:data-validation-failed", detail=DATA_VALIDATION_DETAIL,
+                    validation={"$.descriptorId": [text]})
+
+
 def unresolved_descriptor(path: str, descriptor: str, uri: str) -> ApiError:
     if "#" not in uri:
         text73 = (f"{descriptor} value '{uri}' is not a valid value for use as a descriptor. "

@@ -47,6 +47,8 @@ def swagger(contract: Contract, base: str, year: str | None, descriptors: bool) 
         name = _definition_name(resource.name)
         identity = {path[0] for path in resource.key_paths}
         definitions[name] = _object_definition(resource.nodes, name, definitions, identity)
+        if resource.surrogate_id:
+            definitions[name]["properties"][resource.surrogate_id] = {"type": "integer", "format": "int32"}
         ref = {"$ref": f"#/definitions/{name}"}
         tag = [resource.name]
         paths[f"/ed-fi/{resource.name}"] = {

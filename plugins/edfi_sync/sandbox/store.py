@@ -34,6 +34,8 @@ class Record:
 
     def document(self, api_version: str) -> dict:
         doc = {"id": self.id, **self.body, "_etag": self.etag}
+        if self.resource.surrogate_id:
+            doc[self.resource.surrogate_id] = self.seq
         if not api_version.startswith("5"):
             doc["_lastModifiedDate"] = self.modified
         return doc
