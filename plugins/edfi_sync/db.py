@@ -13,13 +13,11 @@ import psycopg
 
 from . import embedded
 from .connections import find_connection, postgres_conninfo
-from .paths import SCHEMA_DIR
+from .paths import SCHEMA_DIR, read_sql
 
 log = logging.getLogger(__name__)
 
 SIS_CONN_ID = "edfi_sis"
-# Serialises concurrent `db init` runs (advisory lock key: arbitrary, fixed).
-_MIGRATION_LOCK = 7_402_025
 
 
 def sis_conninfo() -> str:
@@ -66,38 +64,27 @@ def migrations() -> list[Migration]:
 def init_schema(conninfo: str | None = None) -> list[Migration]:
     """Create or upgrade the ``sis`` and ``edfi_sync`` schemas; returns the migrations applied."""
     applied: list[Migration] = []
-    with connect(conninfo) as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
+    with connect(conninfo, autocommit=True) as conn:
+        conn.execute(read_sql("migration/lock.sql"))
         try:
-            conn.execute("CREATE SCHEMA IF NOT EXISTS edfi_sync")
-            conn.execute(
-                """CREATE TABLE IF NOT EXISTS edfi_sync.schema_migration (
-                       version integer PRIMARY KEY, name text NOT NULL,
-                       applied_at timestamptz NOT NULL DEFAULT now())"""
-            )
-            conn.commit()
-            done = {row[0] for row in conn.execute("SELECT version FROM edfi_sync.schema_migration")}
+            conn.execute(read_sql("migration/bookkeeping.sql"))
+            done = {row[0] for row in conn.execute(read_sql("migration/applied.sql"))}
             for migration in migrations():
                 if migration.version in done:
                     continue
                 started = time.perf_counter()
                 with conn.transaction():
                     conn.execute(migration.sql)
-                    conn.execute(
-                        "INSERT INTO edfi_sync.schema_migration (version, name) VALUES (%s, %s)",
-                        (migration.version, migration.name),
-                    )
+                    conn.execute(read_sql("migration/record.sql"),
+                                 {"version": migration.version, "name": migration.name})
                 log.info("applied migration %04d_%s in %.2fs", migration.version, migration.name,
                          time.perf_counter() - started)
                 applied.append(migration)
         finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
-            conn.commit()
+            conn.execute(read_sql("migration/unlock.sql"))
     return applied
 
 
 def schema_version(conninfo: str | None = None) -> int:
     with connect(conninfo) as conn:
-        if conn.execute("SELECT to_regclass('edfi_sync.schema_migration')").fetchone()[0] is None:
-            return 0
-        return conn.execute("SELECT coalesce(max(version), 0) FROM edfi_sync.schema_migration").fetchone()[0]
+        return conn.execute(read_sql("migration/version.sql")).fetchone()[0]

@@ -12,7 +12,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from .paths import sync_home
+from .paths import read_sql, sync_home
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def ensure_database(admin_uri: str, database: str) -> None:
     from psycopg import sql
 
     with psycopg.connect(admin_uri, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        exists = conn.execute(read_sql("migration/database_exists.sql"), {"name": database}).fetchone()
         if not exists:
             try:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))

@@ -1,0 +1,1 @@
+SELECT version FROM edfi_sync.schema_migration
