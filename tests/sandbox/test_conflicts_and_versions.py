@@ -156,3 +156,21 @@ def test_nested_members_are_validated(api, samples):
         "The field StudentUniqueId must be a string with a maximum length of 32."]}
     response = api.post("schools", {**samples.body("schools"), "gradeLevels": []})
     assert response.json()["modelState"] == {"request.GradeLevels": ["GradeLevels must have at least 1 item(s)."]}
+
+
+def test_filters_on_other_members(api, samples):
+    first = samples.body("studentSchoolAssociations", 1)
+    second = {**samples.body("studentSchoolAssociations", 2), "entryGradeLevelDescriptor":
+              "uri://ed-fi.org/GradeLevelDescriptor#Tenth grade", "exitWithdrawDate": "2025-05-30"}
+    first_id, second_id = api.create("studentSchoolAssociations", first), api.create("studentSchoolAssociations", second)
+
+    def ids(**params):
+        return [r["id"] for r in api.get("studentSchoolAssociations", **params).json()]
+
+    assert ids(entryGradeLevelDescriptor="uri://ed-fi.org/GradeLevelDescriptor#Tenth grade") == [second_id]
+    assert ids(exitWithdrawDate="2025-05-30") == [second_id]
+    assert ids(schoolId=first["schoolReference"]["schoolId"]) == [first_id]
+    assert ids(schoolId="not a number") == []
+    assert ids(unknownParameter="x") == [first_id, second_id]   # unknown parameters are ignored
+    api.create("students", {**samples.body("students", 9), "firstName": "Zoe"})
+    assert [s["firstName"] for s in api.get("students", firstName="Zoe").json()] == ["Zoe"]

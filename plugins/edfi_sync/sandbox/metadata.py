@@ -21,7 +21,6 @@ def version_info(base: str, api_version: str) -> dict:
             "oauth": f"{base}/oauth/token",
             "dataManagementApi": f"{base}/data/v3/",
             "xsdMetadata": f"{base}/metadata/xsd",
-            "changeQueries": f"{base}/changeQueries/v1/",
         },
     }
 
