@@ -328,6 +328,7 @@ class YearSync:
                 if len(page) < page_size:
                     break
                 offset += page_size
+            self.conn.execute(queries.engine("staging_analyze"))
             dropped = self.conn.execute(queries.engine("resync_drop_missing"), params).rowcount
         counts["ods_records"] = total
         if dropped:

@@ -152,4 +152,5 @@ def stage_resource(conn: psycopg.Connection, definition: ResourceDefinition, ctx
                 if result.failures:
                     record_failures(result.failures)
                     result.failures = []
+        conn.execute(queries.engine("staging_analyze"))
     return result
