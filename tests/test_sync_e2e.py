@@ -197,3 +197,34 @@ def test_year_without_enabled_connection_does_nothing(small_sis, sandbox):
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 0 and "no enabled Ed-Fi connection" in run.stdout
     assert sandbox.requests() == []
+
+
+def test_school_key_change_cascades_delete_post_and_ssa_puts(small_sis, sandbox):
+    sync(small_sis)
+    old_school = next(r for r in sandbox.records("schools") if r["schoolId"] == 350010002)
+    ben_before = next(r for r in sandbox.records("studentSchoolAssociations")
+                      if r["studentReference"]["studentUniqueId"] == "100000002")
+    sql(small_sis, "UPDATE sis.school SET number = '350010020' WHERE school_id = 20")
+    sandbox.clear_requests()
+    sync(small_sis)
+    sent = [(r["method"], r["path"].split("/")[4], r["status"]) for r in data_requests(sandbox)]
+    # New school first, the SSA moved to it by a PUT to the same id, the old school deleted last.
+    assert sent == [("POST", "schools", 201), ("PUT", "studentSchoolAssociations", 204),
+                    ("DELETE", "schools", 204)]
+    assert {r["schoolId"] for r in sandbox.records("schools")} == {350010001, 350010020}
+    ben_after = next(r for r in sandbox.records("studentSchoolAssociations")
+                     if r["studentReference"]["studentUniqueId"] == "100000002")
+    assert ben_after["id"] == ben_before["id"] and ben_after["schoolReference"]["schoolId"] == 350010020
+    assert old_school["id"] not in {r["id"] for r in sandbox.records("schools")}
+    rows = sql(small_sis, "SELECT natural_key->>'schoolId' FROM edfi_sync.identity_map WHERE resource = 'schools'")
+    assert sorted(r[0] for r in rows) == ["350010001", "350010020"]
+
+
+def test_year_specific_routes_write_the_years_own_store(small_sis, sandbox, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_EDFI_API", json.dumps(
+        {"conn_type": "http", "host": sandbox.base_url, "login": sandbox.key, "password": sandbox.secret,
+         "extra": {"api_mode": "year_specific"}}))
+    sync(small_sis)
+    assert len(sandbox.records("students", school_year=YEAR)) == 4
+    assert sandbox.records("students") == []
+    assert {r["path"].split("/")[3] for r in data_requests(sandbox)} == {str(YEAR)}
