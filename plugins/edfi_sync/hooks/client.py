@@ -127,7 +127,9 @@ class AdaptiveLimit:
     async def __aexit__(self, *exc):
         async with self._changed:
             self._in_flight -= 1
-            self._changed.notify_all()
+            # Wake as many as there are free slots, not every waiter: a batch queues up to 1,000
+            # requests here, and waking them all on each release made a batch quadratic in CPU.
+            self._changed.notify(max(1, self.limit - self._in_flight))
 
     def record(self, status: int) -> None:
         if not self.adaptive:
