@@ -174,3 +174,15 @@ def test_filters_on_other_members(api, samples):
     assert ids(unknownParameter="x") == [first_id, second_id]   # unknown parameters are ignored
     api.create("students", {**samples.body("students", 9), "firstName": "Zoe"})
     assert [s["firstName"] for s in api.get("students", firstName="Zoe").json()] == ["Zoe"]
+
+
+def test_members_the_model_lacks_are_ignored(api, samples):
+    body = {**samples.body("studentSchoolAssociations"), "favoriteColor": "blue"}
+    body["studentReference"] = {**body["studentReference"], "link": {"rel": "Student"}}
+    record_id = api.create("studentSchoolAssociations", body)
+    stored = api.get("studentSchoolAssociations", record_id).json()
+    assert "favoriteColor" not in stored and stored["studentReference"] == {
+        "studentUniqueId": body["studentReference"]["studentUniqueId"]}
+    transcript = {**samples.body("courseTranscripts"), "responsibleTeacherStaffReference": {"staffUniqueId": "T1"}}
+    transcript_id = api.create("courseTranscripts", transcript)
+    assert api.get("courseTranscripts", transcript_id).json()["responsibleTeacherStaffReference"] == {"staffUniqueId": "T1"}

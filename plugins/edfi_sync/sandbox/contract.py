@@ -73,6 +73,7 @@ class Node:
     min_items: int = 0
     descriptor: str | None = None  # descriptor resource name (space) for kind == descriptor
     children: tuple["Node", ...] = ()
+    members: frozenset[str] = frozenset()   # the children's names: anything else in a body is dropped
     reference: Reference | None = None
 
 
@@ -97,6 +98,7 @@ class Resource:
     name: str                         # URL name, e.g. studentSchoolAssociations
     entity: str                       # e.g. StudentSchoolAssociation
     nodes: tuple[Node, ...]
+    members: frozenset[str]
     key_paths: tuple[tuple[str, ...], ...]
     space: str
     key_change: bool
@@ -129,14 +131,17 @@ class Resource:
         """Validate ``body`` in place (dates normalised); return its key and what it refers to."""
         problems: list[Problem] = []
         checked = Checked(key=())
-        _check_object(self.nodes, body, "", problems, checked, resolve_descriptor)
+        _check_object(self.nodes, self.members, body, "", problems, checked, resolve_descriptor)
         if problems:
             return None, problems
         checked.key = self.key_of(body)
         return checked, problems
 
 
-def _check_object(nodes, obj: dict, prefix: str, problems, checked, resolve_descriptor) -> None:
+def _check_object(nodes, members, obj: dict, prefix: str, problems, checked, resolve_descriptor) -> None:
+    # Members the model does not have are ignored by the ODS's deserializer, so they are not kept.
+    for unknown in obj.keys() - members:
+        del obj[unknown]
     for node in nodes:
         value = obj.get(node.name)
         path = prefix + node.name
@@ -173,8 +178,11 @@ def _check_object(nodes, obj: dict, prefix: str, problems, checked, resolve_desc
             if not isinstance(value, dict):
                 problems.append(Problem(path, node.label, f"Error converting value {json.dumps(value)} to type '{node.label}'. Path '{path}'."))
                 continue
+            if not node.children:   # typed only as `object` in the schemas: kept as sent
+                _untyped_descriptors(value, path + ".", checked, resolve_descriptor)
+                continue
             before = len(problems)
-            _check_object(node.children, value, path + ".", problems, checked, resolve_descriptor)
+            _check_object(node.children, node.members, value, path + ".", problems, checked, resolve_descriptor)
             if node.reference is not None and len(problems) == before:
                 ref = node.reference
                 checked.references.append((ref, tuple(value[leaf] for leaf in ref.leaves)))
@@ -190,11 +198,10 @@ def _check_object(nodes, obj: dict, prefix: str, problems, checked, resolve_desc
                 if not isinstance(item, dict):
                     problems.append(Problem(item_path, node.label, f"Error converting value {json.dumps(item)} to an object. Path '{item_path}'."))
                 elif node.children:
-                    _check_object(node.children, item, item_path + ".", problems, checked, resolve_descriptor)
+                    _check_object(node.children, node.members, item, item_path + ".", problems, checked,
+                                  resolve_descriptor)
                 else:
                     _untyped_descriptors(item, item_path + ".", checked, resolve_descriptor)
-        elif kind == "any" and isinstance(value, dict):
-            _untyped_descriptors(value, path + ".", checked, resolve_descriptor)
 
 
 def _untyped_descriptors(obj: dict, prefix: str, checked: Checked, resolve_descriptor) -> None:
@@ -326,6 +333,7 @@ def _compile(name: str, schema: dict, entities: dict, schemas: dict, known: tupl
         name=name,
         entity=pascal(singular(name)),
         nodes=nodes,
+        members=frozenset(node.name for node in nodes),
         key_paths=key_paths,
         space=BASE_CLASS.get(name, name),
         key_change="no key change" not in notes and "allowed" in notes,
@@ -360,11 +368,13 @@ def _node(prop: str, spec: dict, required: bool, entities, schemas, known) -> No
     if kind == "object":
         children = _nodes(spec, entities, schemas, known)
         reference = _reference(prop, spec, entities, schemas) if prop.endswith("Reference") and children else None
-        return Node(prop, label, "object", required, children=children, reference=reference)
+        return Node(prop, label, "object", required, children=children, reference=reference,
+                    members=frozenset(child.name for child in children))
     if kind == "array":
         items = spec.get("items") or {}
-        return Node(prop, label, "array", required, min_items=spec.get("minItems", 0),
-                    children=_nodes(items, entities, schemas, known) if items.get("properties") else ())
+        children = _nodes(items, entities, schemas, known) if items.get("properties") else ()
+        return Node(prop, label, "array", required, min_items=spec.get("minItems", 0), children=children,
+                    members=frozenset(child.name for child in children))
     return Node(prop, label, kind, required, spec.get("maxLength"))
 
 
