@@ -6,29 +6,10 @@ import uuid
 
 import pytest
 
+from conftest import _create_database, _drop_database   # tests/conftest.py: databases on the session's server
 from edfi_sync.sandbox.testing import run_sandbox
 
 from .sandbox_helpers import Api, Samples
-
-
-def _create_database(admin: str, name: str) -> str:
-    import psycopg
-    from psycopg import sql
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    params = conninfo_to_dict(admin)
-    params["dbname"] = name
-    return make_conninfo(**params)
-
-
-def _drop_database(admin: str, name: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture
