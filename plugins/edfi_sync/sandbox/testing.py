@@ -14,14 +14,13 @@ from typing import Iterator
 
 import httpx
 
-from .app import SandboxApp, create_app
+from .app import create_app
 from .config import DEFAULT_KEY, DEFAULT_SECRET, Client, SandboxConfig
 from .faults import Faults
 
 
 class SandboxHandle:
-    def __init__(self, app: SandboxApp, base_url: str, key: str, secret: str):
-        self.app = app
+    def __init__(self, base_url: str, key: str, secret: str):
         self.base_url = base_url
         self.key = key
         self.secret = secret
@@ -126,7 +125,7 @@ def run_sandbox(*, database_url: str | None = None, key: str = DEFAULT_KEY, secr
             sock.close()
             raise RuntimeError(f"the sandbox did not start: {app.startup_error or failure or 'timeout'}")
         time.sleep(0.01)
-    handle = SandboxHandle(app, f"http://127.0.0.1:{port}", clients[0].key, clients[0].secret)
+    handle = SandboxHandle(f"http://127.0.0.1:{port}", clients[0].key, clients[0].secret)
     try:
         yield handle
     finally:
