@@ -162,7 +162,7 @@ def test_catalogue_descriptor_unresolved_and_children_skipped(small_sis, sandbox
     row = errors[("schools", "10", "descriptor_unresolved")]
     assert row["status"] == 400 and "Unable to resolve value" in row["message"]
     skipped = errors[("studentSchoolAssociations", "1001", "parent_failed")]
-    assert "schools 10 (descriptor_unresolved)" in skipped["message"]
+    assert "schools 10 (descriptor_unresolved: Unable to resolve value" in skipped["message"]
     assert SCHOOL_1 not in {r["schoolReference"]["schoolId"] for r in sandbox.records("studentSchoolAssociations")}
 
 

@@ -3,7 +3,9 @@
 -- its parents were ever sent): both would only earn a 400 storm.
 WITH failed AS (
     SELECT p.resource || ':' || p.natural_key_hash AS parent_key,
-           p.resource || ' ' || p.sis_object_key || ' (' || coalesce(p.error_code, p.status) || ')' AS reason
+           -- A skipped parent carries its own parent's reason: the chain leads to the root cause.
+           p.resource || ' ' || p.sis_object_key || ' (' || coalesce(p.error_code, p.status)
+               || coalesce(': ' || p.error_message, '') || ')' AS reason
       FROM edfi_sync.staged_record p
      WHERE p.run_id = %(run_id)s AND p.status IN ('failed', 'skipped', 'build_failed')
        AND p.natural_key_hash IS NOT NULL
