@@ -85,16 +85,16 @@ def writes(server: SandboxHandle, since: int = 0) -> list[dict]:
 
 def wait_for_writes(server: SandboxHandle, procs: list[subprocess.Popen], count: int, method: str | None = None,
                     timeout: float = 60) -> int:
-    """Wait until the sandbox has answered ``count`` writes (of ``method`` if given) and return how
-    many it had seen. Every sync in ``procs`` ending first is a test bug: the count is too high."""
+    """Wait until the sandbox has answered ``count`` writes (or requests of ``method``: GET too)
+    and return how many it had seen. Every sync in ``procs`` ending first is a test bug: the count is too high."""
     seen, since = 0, 0
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         log = server.requests(since)
         if log:
             since = log[-1]["seq"]
-            seen += sum(1 for r in log if r["method"] in WRITES and r["path"].startswith("/data/")
-                        and (method is None or r["method"] == method))
+            seen += sum(1 for r in log if r["path"].startswith("/data/")
+                        and (r["method"] == method if method else r["method"] in WRITES))
         if seen >= count:
             return seen
         if all(proc.poll() is not None for proc in procs):

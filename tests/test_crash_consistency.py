@@ -28,13 +28,14 @@ def demo(sis_db, tmp_path):
         yield sis_db, server, api_env(server)
 
 
-# Kill points: at the first write (LEA), amid the students' batch, amid the SSAs.
-@pytest.mark.parametrize("kill_at", [1, 150, 450])
-def test_kill_during_first_sync_then_rerun_converges(demo, kill_at):
+# Kill points: at the first write (LEA); after the LEA step's reconciliation GET, so amid the
+# students' extract and staging; amid the students' batch; amid the SSAs.
+@pytest.mark.parametrize("method, kill_at", [(None, 1), ("GET", 1), (None, 150), (None, 450)])
+def test_kill_during_first_sync_then_rerun_converges(demo, method, kill_at):
     conninfo, server, env = demo
     proc = start_sync(env)
     try:
-        kill_after_writes(server, proc, kill_at)
+        kill_after_writes(server, proc, kill_at, method)
     finally:
         kill_hard(proc)
     run_sync(env)
