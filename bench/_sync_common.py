@@ -182,11 +182,14 @@ def timed_sync(env: dict[str, str], server, timeout: float = 1800) -> SyncRun:
     return SyncRun(seconds, peak_kb / 1024, tally.requests, tally.writes, tally.statuses, span)
 
 
-def sql(conninfo: str, query: str) -> int:
+def update_everything(conninfo: str) -> None:
+    """Every student renamed (a PUT each, after the SSAs) and every entry date a day earlier (an
+    SSA key change: a PUT to the same id), so the next sync sends every record again."""
     import psycopg
 
     with psycopg.connect(conninfo) as conn:
-        return conn.execute(query).rowcount
+        conn.execute("UPDATE sis.person SET first_name = first_name || 'x'")
+        conn.execute("UPDATE sis.enrollment SET start_date = start_date - 1")
 
 
 def map_counts(conninfo: str) -> dict[str, int]:

@@ -15,14 +15,8 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _sync_common import (create_database, demo_template, embedded_server, map_counts, sql,  # noqa: E402
-                          sync_env, timed_sync)
-
-# Every student renamed (a PUT each, after the SSAs) and every entry date a day earlier (an SSA key
-# change, a PUT to the same id): each record sent before is sent again.
-UPDATE_EVERYTHING = ("UPDATE sis.person SET first_name = first_name || 'x'",
-                     "UPDATE sis.enrollment SET start_date = start_date - 1")
-
+from _sync_common import (create_database, demo_template, embedded_server, map_counts, sync_env,  # noqa: E402
+                          timed_sync, update_everything)
 
 def line(label: str, run) -> str:
     return (f"  {label:<7} {run.requests:>6} requests {run.seconds:6.2f} s  {run.rate:7,.0f} req/s wall "
@@ -49,8 +43,7 @@ def main() -> None:
                     server.set_faults(latency_ms=latency)
                     env = sync_env(conninfo, server, in_flight)
                     first = timed_sync(env, server)
-                    for statement in UPDATE_EVERYTHING:
-                        sql(conninfo, statement)
+                    update_everything(conninfo)
                     update = timed_sync(env, server)
                 print(f"latency {latency:g} ms, max_in_flight {in_flight}: records {map_counts(conninfo)}")
                 print(line("first", first))
