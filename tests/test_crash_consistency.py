@@ -1,7 +1,7 @@
 """SPEC §5.5: a crash (kill -9) at any moment loses nothing and a rerun converges.
 
 `edfi-sync sync` runs as a subprocess against the sandbox (with latency, so a run lasts a few
-seconds) and is SIGKILLed after a given number of answered writes; reruns must leave the ODS
+seconds) and is SIGKILLed after a given number of answered requests; reruns must leave the ODS
 holding each record the rules produce exactly once, the identity map equal to the ODS, and a
 further run sending nothing.
 """
@@ -71,7 +71,8 @@ def test_kill_during_deletes_then_rerun_converges(demo):
     run_sync(env)
     counts = assert_converged(conninfo, server)
     assert before - counts["studentSchoolAssociations"] > 100  # the rerun finished what the kill cut short
-    assert not [r for r in writes(server) if r["method"] == "DELETE" and r["status"] >= 500]
+    # A DELETE answered before the kill but not yet written to the map is a 404 on the rerun.
+    assert {r["status"] for r in writes(server) if r["method"] == "DELETE"} <= {204, 404}
     assert_sends_nothing(env, server)
 
 
