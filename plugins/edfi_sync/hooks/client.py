@@ -185,6 +185,7 @@ class EdFiClient:
         auth = aiohttp.BasicAuth(self.settings.client_key, self.settings.client_secret)
         url = f"{self.settings.base_url}/oauth/token"
         for attempt in range(1, self.settings.max_attempts + 1):
+            retry_after = None
             try:
                 async with self._session.post(url, data={"grant_type": "client_credentials"}, auth=auth) as resp:
                     text = await resp.text()
@@ -199,10 +200,12 @@ class EdFiClient:
                         raise EdFiUnavailable(
                             f"the Ed-Fi API refused the client credentials ({resp.status}): check the key and "
                             f"secret of the Ed-Fi connection")
+                    # A 429 here is the per-client token limit: its Retry-After says when a slot frees.
+                    retry_after = resp.headers.get("Retry-After")
             except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as exc:
                 if attempt == self.settings.max_attempts:
                     raise EdFiUnavailable(f"cannot reach the Ed-Fi API at {self.settings.base_url}: {exc}") from exc
-            await asyncio.sleep(self._backoff(attempt))
+            await asyncio.sleep(self._backoff(attempt, retry_after))
         raise EdFiUnavailable(f"the Ed-Fi API at {self.settings.base_url} kept failing the token request")
 
     def _take_cached(self, stale: str | None) -> bool:
