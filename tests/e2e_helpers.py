@@ -103,13 +103,18 @@ def wait_for_writes(server: SandboxHandle, procs: list[subprocess.Popen], count:
     raise AssertionError(f"no {count} writes within {timeout}s")
 
 
-def kill_after_writes(server: SandboxHandle, proc: subprocess.Popen, count: int, method: str | None = None) -> int:
-    """SIGKILL the sync once the sandbox has answered ``count`` writes; it must not have ended."""
-    seen = wait_for_writes(server, [proc], count, method)
-    proc.send_signal(signal.SIGKILL)
-    proc.communicate(timeout=30)
-    assert proc.returncode == -signal.SIGKILL, f"the sync ended ({proc.returncode}) before the kill"
-    return seen
+def sync_killed_after_writes(env: dict[str, str], server: SandboxHandle, count: int,
+                             method: str | None = None) -> int:
+    """Start a sync and SIGKILL it once the sandbox has answered ``count`` writes; it must not have ended."""
+    proc = start_sync(env)
+    try:
+        seen = wait_for_writes(server, [proc], count, method)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=30)
+        assert proc.returncode == -signal.SIGKILL, f"the sync ended ({proc.returncode}) before the kill"
+        return seen
+    finally:
+        kill_hard(proc)
 
 
 def expected_records(conninfo: str, server: SandboxHandle) -> dict[str, dict[str, dict]]:

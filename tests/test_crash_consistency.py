@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from e2e_helpers import (api_env, assert_converged, assert_sends_nothing, demo_sandbox, kill_after_writes,
-                         kill_hard, load_demo, run_sync, sql, start_sync, writes)
+from e2e_helpers import (api_env, assert_converged, assert_sends_nothing, demo_sandbox, load_demo, run_sync, sql,
+                         sync_killed_after_writes, writes)
 
 pytestmark = pytest.mark.e2e
 
@@ -33,11 +33,7 @@ def demo(sis_db, tmp_path):
 @pytest.mark.parametrize("method, kill_at", [(None, 1), ("GET", 1), (None, 150), (None, 450)])
 def test_kill_during_first_sync_then_rerun_converges(demo, method, kill_at):
     conninfo, server, env = demo
-    proc = start_sync(env)
-    try:
-        kill_after_writes(server, proc, kill_at, method)
-    finally:
-        kill_hard(proc)
+    sync_killed_after_writes(env, server, kill_at, method)
     run_sync(env)
     counts = assert_converged(conninfo, server)
     assert counts["students"] > 250 and counts["studentSchoolAssociations"] > 250
@@ -47,11 +43,7 @@ def test_kill_during_first_sync_then_rerun_converges(demo, method, kill_at):
 def test_repeated_kills_then_rerun_converges(demo):
     conninfo, server, env = demo
     for kill_at in (100, 100, 100):  # each run resumes where the map says and is killed again
-        proc = start_sync(env)
-        try:
-            kill_after_writes(server, proc, kill_at)
-        finally:
-            kill_hard(proc)
+        sync_killed_after_writes(env, server, kill_at)
     run_sync(env)
     assert_converged(conninfo, server)
     assert_sends_nothing(env, server)
@@ -63,11 +55,7 @@ def test_kill_during_deletes_then_rerun_converges(demo):
     before = len(server.records("studentSchoolAssociations"))
     # Half of the students leave the SIS: their SSAs are deleted in the delete phase.
     sql(conninfo, "DELETE FROM sis.enrollment WHERE person_id %% 2 = 0")
-    proc = start_sync(env)
-    try:
-        kill_after_writes(server, proc, 100, method="DELETE")
-    finally:
-        kill_hard(proc)
+    sync_killed_after_writes(env, server, 100, method="DELETE")
     run_sync(env)
     counts = assert_converged(conninfo, server)
     assert before - counts["studentSchoolAssociations"] > 100  # the rerun finished what the kill cut short
@@ -84,11 +72,7 @@ def test_kill_during_updates_then_rerun_converges(demo):
     # which is a PUT to the same id (SPEC §5.3); a kill between PUT and map write must not lose it.
     sql(conninfo, "UPDATE sis.person SET first_name = first_name || 'x'")
     sql(conninfo, "UPDATE sis.enrollment SET start_date = start_date - 1")
-    proc = start_sync(env)
-    try:
-        kill_after_writes(server, proc, 150, method="PUT")
-    finally:
-        kill_hard(proc)
+    sync_killed_after_writes(env, server, 150, method="PUT")
     run_sync(env)
     assert_converged(conninfo, server)
     assert {r["id"] for r in server.records("studentSchoolAssociations")} == ids
