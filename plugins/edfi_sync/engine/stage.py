@@ -94,38 +94,56 @@ def _failure(definition, row, code, message) -> StagedFailure:
                          " ".join(filter(None, (row.get("first_name"), row.get("last_name")))) or None, ())
 
 
-def _rows(definition: ResourceDefinition, draft_or_failures: Iterable, run_id: str, end_year: int,
+# The column order of stage_copy.sql, with the defaults of a row that leaves a column out.
+_STAGED_COLUMNS = {
+    "run_id": None, "end_year": None, "resource": None, "seq": None, "natural_key_hash": None,
+    "natural_key": None, "sis_object_key": None, "payload": None, "payload_hash": None, "school_ids": [],
+    "student_unique_id": None, "student_name": None, "precedence": [], "parent_keys": [], "status": "staged",
+    "error_code": None, "error_message": None,
+}
+
+
+def _staged(**values: Any) -> tuple:
+    return tuple(values.get(column, default) for column, default in _STAGED_COLUMNS.items())
+
+
+def _failure_row(failure: StagedFailure, key: dict | None, **common: Any) -> tuple:
+    return _staged(**common, natural_key_hash=failure.natural_key_hash,
+                   natural_key=json.dumps(key, default=str) if failure.natural_key_hash else None,
+                   sis_object_key=failure.sis_object_key, school_ids=list(failure.school_ids),
+                   student_unique_id=failure.student_unique_id, student_name=failure.student_name,
+                   status="build_failed", error_code=failure.error_code,
+                   error_message="; ".join(failure.validation_errors) or failure.message)
+
+
+def _rows(definition: ResourceDefinition, drafts_or_failures: Iterable, run_id: str, end_year: int,
           result: StageResult, seq: int) -> Iterator[tuple]:
-    for item in draft_or_failures:
+    for item in drafts_or_failures:
         seq += 1
-        if isinstance(item, StagedFailure):
-            result.failures.append(item)
-            result.failed += 1
-            yield (run_id, end_year, definition.name, seq, None, None, item.sis_object_key, None, None,
-                   list(item.school_ids), item.student_unique_id, item.student_name, [], [], "build_failed",
-                   item.error_code, item.message)
-            continue
-        draft: Draft = item
-        key, nk_hash = natural_key_hash(definition, draft.body)
-        try:
-            payload = definition.model.model_validate(draft.body).to_json()
-        except ValidationError as exc:
-            failure = StagedFailure(draft.sis_object_key, "schema_validation",
-                                    f"{definition.name} record failed schema validation",
-                                    _validation_messages(exc), json.loads(canonical_json(draft.body)), nk_hash,
-                                    draft.student_unique_id, draft.student_name, draft.school_ids)
-            result.failures.append(failure)
-            result.failed += 1
-            yield (run_id, end_year, definition.name, seq, nk_hash, json.dumps(key, default=str) if nk_hash
-                   else None, draft.sis_object_key, None, None, list(draft.school_ids), draft.student_unique_id,
-                   draft.student_name, [], [], "build_failed", "schema_validation", "; ".join(
-                       failure.validation_errors))
-            continue
-        key, nk_hash = natural_key_hash(definition, payload)
-        result.staged += 1
-        yield (run_id, end_year, definition.name, seq, nk_hash, json.dumps(key), draft.sis_object_key,
-               canonical_json(payload), digest(payload), list(draft.school_ids), draft.student_unique_id,
-               draft.student_name, list(draft.precedence), parent_keys(definition, payload), "staged", None, None)
+        common = {"run_id": run_id, "end_year": end_year, "resource": definition.name, "seq": seq}
+        key = None
+        if isinstance(item, Draft):
+            key, nk_hash = natural_key_hash(definition, item.body)
+            try:
+                payload = definition.model.model_validate(item.body).to_json()
+            except ValidationError as exc:
+                item = StagedFailure(item.sis_object_key, "schema_validation",
+                                     f"{definition.name} record failed schema validation",
+                                     _validation_messages(exc), json.loads(canonical_json(item.body)), nk_hash,
+                                     item.student_unique_id, item.student_name, item.school_ids)
+            else:
+                key, nk_hash = natural_key_hash(definition, payload)
+                result.staged += 1
+                yield _staged(**common, natural_key_hash=nk_hash, natural_key=json.dumps(key),
+                              sis_object_key=item.sis_object_key, payload=canonical_json(payload),
+                              payload_hash=digest(payload), school_ids=list(item.school_ids),
+                              student_unique_id=item.student_unique_id, student_name=item.student_name,
+                              precedence=list(item.precedence), parent_keys=parent_keys(definition, payload))
+                continue
+        # Failed builds stay staged: they protect the record from deletion and skip its children.
+        result.failures.append(item)
+        result.failed += 1
+        yield _failure_row(item, key, **common)
 
 
 def stage_resource(conn: psycopg.Connection, definition: ResourceDefinition, ctx: BuildContext, *,
