@@ -102,8 +102,9 @@ def demo(args: argparse.Namespace) -> int:
              "--descriptors-out", str(descriptors))
     print("== 3/4 Ed-Fi sandbox")
     url = _start_sandbox(args.port, descriptors, home)
-    os.environ.setdefault("AIRFLOW_CONN_EDFI_API", json.dumps(
-        {"conn_type": "http", "host": url, "login": "sandbox", "password": "sandbox-secret"}))
+    # Demo data goes to the local sandbox only, whatever Ed-Fi connection the shell defines.
+    os.environ["AIRFLOW_CONN_EDFI_API"] = json.dumps(
+        {"conn_type": "http", "host": url, "login": "sandbox", "password": "sandbox-secret"})
     print(f"sandbox at {url} (log: {home / 'sandbox.log'})")
     print(f"== 4/4 sync school year {args.school_year}")
     code = _run_cli("sync", "--school-year", str(args.school_year))
