@@ -80,7 +80,7 @@ def demo_template(admin: str, scale: float, descriptors: Path) -> tuple[str, dic
 
     conninfo = create_database(admin)
     db.init_schema(conninfo)
-    report = replace_demo_data(conninfo, build(2025, scale, YEAR))  # the CLI's default seed
+    report = replace_demo_data(conninfo, build(2025, scale, YEAR), scale)  # the CLI's default seed
     write_descriptors(descriptors)
     return dbname(conninfo), {item.table: item.rows for item in report.loaded}
 

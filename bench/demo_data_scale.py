@@ -30,7 +30,7 @@ def main(scales: list[float]) -> int:
         results = []
         for scale in scales:
             started = time.perf_counter()
-            loaded = replace_demo_data(conninfo, build(2025, scale, 2025)).loaded
+            loaded = replace_demo_data(conninfo, build(2025, scale, 2025), scale).loaded
             results.append((scale, loaded, time.perf_counter() - started))
         names = [item.table for item in results[0][1]]
         width = max(map(len, names))

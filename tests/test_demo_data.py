@@ -225,7 +225,8 @@ EDGE_CASES = {
 
 
 def run(scale: float, seed: int = 2025, year: int = YEAR, descriptors_out=None) -> None:
-    demo_data(argparse.Namespace(scale=scale, seed=seed, school_year=year, descriptors_out=descriptors_out))
+    demo_data(argparse.Namespace(scale=scale, seed=seed, school_year=year, descriptors_out=descriptors_out,
+                                 replace_existing=False))
 
 
 def counts(conn) -> dict[str, int]:
@@ -375,3 +376,20 @@ def test_scale_10_is_fast(sis_db):
     assert n["sis.school"] == 14 and n["sis.district"] == 1
     assert sum(n.values()) > 200_000
     assert elapsed < 30  # ~2 s on 2 cores; generous for a busy CI machine
+
+
+def test_refuses_to_replace_sis_data_it_did_not_write(sis_db):
+    """Pointed at a real SIS by mistake, demo-data changes nothing and says why."""
+    with psycopg.connect(sis_db) as conn:
+        conn.execute((REPO / "tests" / "fixtures" / "spec_minimal.sql").read_text())
+    run = subprocess.run([sys.executable, "-m", "edfi_sync.cli", "demo-data", "--scale", "0.1"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "did not write" in run.stderr
+    with psycopg.connect(sis_db) as conn:
+        assert conn.execute("SELECT array_agg(person_id) FROM sis.person").fetchone()[0] == [7]
+    forced = subprocess.run([sys.executable, "-m", "edfi_sync.cli", "demo-data", "--scale", "0.1",
+                             "--replace-existing"], capture_output=True, text=True, timeout=120)
+    assert forced.returncode == 0, forced.stderr
+    again = subprocess.run([sys.executable, "-m", "edfi_sync.cli", "demo-data", "--scale", "0.1"],
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr  # its own data it replaces freely

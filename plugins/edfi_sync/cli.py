@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo_data.add_argument("--school-year", type=int, default=2025)
     demo_data.add_argument("--descriptors-out", help="where to write the local descriptors the demo mappings use, "
                            "for `sandbox serve --descriptors` (default $EDFI_SYNC_HOME/demo-descriptors.json)")
+    demo_data.add_argument("--replace-existing", action="store_true",
+                           help="also replace SIS data that demo-data did not write (it is refused otherwise)")
     demo_data.set_defaults(func=_handler("demo.cli.demo_data"))
 
     config = sub.add_parser("config", help="Resource Preferences, connections and toggles")

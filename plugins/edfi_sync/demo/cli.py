@@ -10,7 +10,7 @@ from pathlib import Path
 from .. import db
 from ..paths import sync_home
 from .config import write_descriptors
-from .load import replace_demo_data
+from .load import ForeignData, replace_demo_data
 from .world import build
 
 
@@ -22,7 +22,13 @@ def demo_data(args: argparse.Namespace) -> int:
     conninfo = db.sis_conninfo()
     db.init_schema(conninfo)
     world = build(args.seed, args.scale, args.school_year)
-    report = replace_demo_data(conninfo, world)
+    try:
+        report = replace_demo_data(conninfo, world, args.scale, replace_foreign=args.replace_existing)
+    except ForeignData:
+        print(f"demo-data: {db.describe(conninfo)} already holds SIS data that demo-data did not write; "
+              f"nothing was changed. Point AIRFLOW_CONN_EDFI_SIS at a scratch database, or pass "
+              f"--replace-existing to wipe it.", file=sys.stderr)
+        return 2
     loaded = report.loaded
     descriptors = write_descriptors(Path(args.descriptors_out) if args.descriptors_out
                                     else sync_home() / "demo-descriptors.json")

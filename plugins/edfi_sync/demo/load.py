@@ -47,9 +47,17 @@ def copy_table(conn: psycopg.Connection, table: Table, world: World) -> Loaded:
     return Loaded(table.name, rows, time.perf_counter() - started)
 
 
-def replace_demo_data(conninfo: str, world: World) -> Report:
+class ForeignData(RuntimeError):
+    """The sis schema holds data demo-data did not write: replacing it would destroy a real SIS."""
+
+
+def replace_demo_data(conninfo: str, world: World, scale: float, *, replace_foreign: bool = False) -> Report:
     with psycopg.connect(conninfo) as conn:
         with conn.transaction():
+            if not replace_foreign and conn.execute(read_sql("demo/foreign_data.sql")).fetchone()[0]:
+                raise ForeignData("the sis schema holds data that demo-data did not write")
+            conn.execute(read_sql("demo/mark.sql"), {"seed": world.seed, "scale": scale,
+                                                     "school_year": world.year})
             conn.execute(sql.SQL("TRUNCATE {}").format(
                 sql.SQL(", ").join(_identifier(t.name) for t in TABLES if t.truncate)))
             conn.execute(read_sql("demo/clear_year_config.sql"), {"year": world.year})
