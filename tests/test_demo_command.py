@@ -37,6 +37,13 @@ def test_demo_runs_the_main_job_and_stops_cleanly(tmp_path):
         assert again.returncode == 0, again.stderr
         lines = {line.split()[0]: line.split() for line in again.stdout.splitlines()[2:] if line.strip()}
         assert lines["students"][3:6] == ["0", "0", "0"]  # no POST, PUT or DELETE: the demo synced it all
-    finally:
         stopped = subprocess.run([*cli, "db", "stop"], env=env, capture_output=True, text=True, timeout=60)
-    assert "sandbox stopped" in stopped.stdout and "PostgreSQL stopped" in stopped.stdout
+        assert "sandbox stopped" in stopped.stdout and "PostgreSQL stopped" in stopped.stdout
+        # make stop, then make demo again: an empty sandbox, the old identity map; a resync refills it.
+        rerun = subprocess.run([*cli, "demo", "--scale", "0.2", "--port", str(port)], env=env,
+                               capture_output=True, text=True, timeout=300)
+        assert rerun.returncode == 0 and "(with resync)" in rerun.stdout, rerun.stdout + rerun.stderr
+        students = next(line.split() for line in rerun.stdout.splitlines() if line.strip().startswith("students"))
+        assert int(students[3]) > 0  # re-posted
+    finally:
+        subprocess.run([*cli, "db", "stop"], env=env, capture_output=True, text=True, timeout=60)

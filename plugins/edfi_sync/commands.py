@@ -47,15 +47,16 @@ def _run_cli(*argv: str) -> int:
     return args.func(args) or 0
 
 
-def _start_sandbox(port: int, descriptors: Path, home: Path) -> str:
-    """The sandbox as a background server that outlives the demo (stopped by `make stop`)."""
+def _start_sandbox(port: int, descriptors: Path, home: Path) -> tuple[str, bool]:
+    """The sandbox as a background server that outlives the demo (stopped by `make stop`);
+    True when it was started now, empty."""
     import urllib.request
 
     url = f"http://127.0.0.1:{port}"
     try:
         urllib.request.urlopen(url + "/", timeout=1)
         print(f"sandbox already running at {url}")
-        return url
+        return url, False
     except OSError:
         pass
     log_path = home / "sandbox.log"
@@ -71,7 +72,7 @@ def _start_sandbox(port: int, descriptors: Path, home: Path) -> str:
             raise SystemExit(f"the sandbox exited early; see {log_path}")
         try:
             urllib.request.urlopen(url + "/", timeout=1)
-            return url
+            return url, True
         except OSError:
             time.sleep(0.3)
     raise SystemExit(f"the sandbox did not answer within 60 s; see {log_path}")
@@ -96,18 +97,21 @@ def demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     descriptors = home / "demo-descriptors.json"
     print(f"== 1/4 database ({home})")
-    _run_cli("db", "init")
+    code = _run_cli("db", "init")
     print(f"== 2/4 demo SIS data, scale {args.scale:g}, school year {args.school_year}")
-    _run_cli("demo-data", "--scale", f"{args.scale:g}", "--school-year", str(args.school_year),
-             "--descriptors-out", str(descriptors))
+    code = code or _run_cli("demo-data", "--scale", f"{args.scale:g}", "--school-year", str(args.school_year),
+                            "--descriptors-out", str(descriptors))
+    if code:
+        return code
     print("== 3/4 Ed-Fi sandbox")
-    url = _start_sandbox(args.port, descriptors, home)
+    url, started_empty = _start_sandbox(args.port, descriptors, home)
     # Demo data goes to the local sandbox only, whatever Ed-Fi connection the shell defines.
     os.environ["AIRFLOW_CONN_EDFI_API"] = json.dumps(
         {"conn_type": "http", "host": url, "login": "sandbox", "password": "sandbox-secret"})
     print(f"sandbox at {url} (log: {home / 'sandbox.log'})")
-    print(f"== 4/4 sync school year {args.school_year}")
-    code = _run_cli("sync", "--school-year", str(args.school_year))
+    # An empty sandbox next to an identity map from an earlier demo: a resync re-posts what it lacks.
+    print(f"== 4/4 sync school year {args.school_year}" + (" (with resync)" if started_empty else ""))
+    code = _run_cli("sync", "--school-year", str(args.school_year), *(["--resync"] if started_empty else []))
     print(f"\nDone in {time.perf_counter() - started:.1f}s.")
     print(f"  Ed-Fi sandbox: {url}/  (key sandbox / secret sandbox-secret; e.g. {url}/metadata/data/v3/dependencies)")
     print(f"  Error log:     .venv/bin/edfi-sync report errors --school-year {args.school_year}")
