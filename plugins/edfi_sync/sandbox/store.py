@@ -117,21 +117,10 @@ class Store:
     def _link(self, record: Record, delta: int) -> None:
         entity = record.resource.entity
         for target in record.refs:
-            counts = self.referrers.setdefault(target, {})
-            counts[entity] = counts.get(entity, 0) + delta
-            if counts[entity] <= 0:
-                del counts[entity]
-                if not counts:
-                    del self.referrers[target]
+            _count(self.referrers, target, entity, delta)
         if record.resource.name == RELATIONSHIP_RESOURCE:
             student = record.body["studentReference"]["studentUniqueId"]
-            school = record.body["schoolReference"]["schoolId"]
-            schools = self.student_schools.setdefault(student, {})
-            schools[school] = schools.get(school, 0) + delta
-            if schools[school] <= 0:
-                del schools[school]
-                if not schools:
-                    del self.student_schools[student]
+            _count(self.student_schools, student, record.body["schoolReference"]["schoolId"], delta)
 
     def _next_etag(self) -> str:
         # Like the ODS's ticks-based etags: increasing, unique within the store.
@@ -152,3 +141,13 @@ class Store:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _count(index: dict, outer, inner, delta: int) -> None:
+    """index[outer][inner] += delta, dropping entries that fall to zero (reference counting)."""
+    counts = index.setdefault(outer, {})
+    counts[inner] = counts.get(inner, 0) + delta
+    if counts[inner] <= 0:
+        del counts[inner]
+        if not counts:
+            del index[outer]
