@@ -1,4 +1,4 @@
-"""Helpers of the process-level e2e tests (crash consistency, concurrency).
+"""Helpers of the e2e tests (sync, repair, crash consistency, concurrency).
 
 Not a conftest: tests/sandbox/conftest.py shadows `from conftest import ...`. Everything here is
 real: `edfi-sync` subprocesses, PostgreSQL, the sandbox over HTTP on 127.0.0.1.
@@ -173,6 +173,12 @@ def assert_sends_nothing(env: dict[str, str], server: SandboxHandle) -> None:
     run_sync(env)
     sent = Counter(r["method"] for r in writes(server, since))
     assert not sent, f"a run after convergence still sent {dict(sent)}"
+
+
+def sync(conninfo: str, **options):
+    """One in-process sync of YEAR with SyncOptions(**options); the run summary."""
+    with YearSync(YEAR, SyncOptions(**options), conninfo=conninfo) as run:
+        return run.run()
 
 
 def sql(conninfo: str, query: str, *params):

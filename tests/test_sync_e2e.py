@@ -12,31 +12,18 @@ import json
 import subprocess
 import sys
 
-import psycopg
 import pytest
 
 from edfi_sync.engine.cli import report_rows
-from edfi_sync.engine.runner import SyncOptions, YearSync
+from e2e_helpers import YEAR, sql, sync
 
 
 pytestmark = pytest.mark.e2e
-YEAR = 2025
-
-
-def sync(conninfo, **options):
-    with YearSync(YEAR, SyncOptions(**options), conninfo=conninfo) as run:
-        return run.run()
 
 
 def data_requests(sandbox, writes_only=True):
     """Requests to resources; by default only sends (reconciliation GETs left out)."""
     return [r for r in sandbox.requests() if "/data/" in r["path"] and not (writes_only and r["method"] == "GET")]
-
-
-def sql(conninfo, query, *params):
-    with psycopg.connect(conninfo) as conn:
-        cursor = conn.execute(query, params)
-        return cursor.fetchall() if cursor.description else cursor.rowcount
 
 
 def test_full_sync_sends_what_the_rules_select_and_maps_it(small_sis, sandbox):

@@ -13,22 +13,10 @@ import pytest
 
 from edfi_sync.config_io import pending_mapping_changes
 from edfi_sync.engine.cli import report_rows
-from edfi_sync.engine.runner import SyncOptions, YearSync
+from e2e_helpers import YEAR, sql, sync
 
 pytestmark = pytest.mark.e2e
-YEAR = 2025
 SCHOOL_1, SCHOOL_2 = 350010001, 350010002
-
-
-def sync(conninfo, **options):
-    with YearSync(YEAR, SyncOptions(**options), conninfo=conninfo) as run:
-        return run.run()
-
-
-def sql(conninfo, query, *params):
-    with psycopg.connect(conninfo) as conn:
-        cursor = conn.execute(query, params)
-        return cursor.fetchall() if cursor.description else cursor.rowcount
 
 
 def writes(sandbox):
