@@ -32,5 +32,10 @@ def canonical_json(value: Any) -> str:
     return json.dumps(_normalise(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def hash_canonical(text: str) -> str:
+    """The hash of a canonical serialisation already made (saves serialising twice)."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
 def digest(value: Any) -> str:
-    return hashlib.blake2b(canonical_json(value).encode("utf-8"), digest_size=16).hexdigest()
+    return hash_canonical(canonical_json(value))

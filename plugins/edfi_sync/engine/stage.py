@@ -19,7 +19,7 @@ from ..resources import RESOURCES
 from ..resources.base import BuildContext, BuildError, Draft, ResourceDefinition
 from ..rules.common import UnmappedValue
 from . import queries
-from .canonical import canonical_json, digest
+from .canonical import canonical_json, digest, hash_canonical
 
 FETCH_SIZE = 2_000
 
@@ -123,20 +123,22 @@ def _rows(definition: ResourceDefinition, drafts_or_failures: Iterable, run_id: 
         common = {"run_id": run_id, "end_year": end_year, "resource": definition.name, "seq": seq}
         key = None
         if isinstance(item, Draft):
-            key, nk_hash = natural_key_hash(definition, item.body)
             try:
                 payload = definition.model.model_validate(item.body).to_json()
             except ValidationError as exc:
+                # The raw body's key, when it has one, lets children of the failed record be skipped.
+                key, nk_hash = natural_key_hash(definition, item.body)
                 item = StagedFailure(item.sis_object_key, "schema_validation",
                                      f"{definition.name} record failed schema validation",
                                      _validation_messages(exc), json.loads(canonical_json(item.body)), nk_hash,
                                      item.student_unique_id, item.student_name, item.school_ids)
             else:
                 key, nk_hash = natural_key_hash(definition, payload)
+                text = canonical_json(payload)
                 result.staged += 1
                 yield _staged(**common, natural_key_hash=nk_hash, natural_key=json.dumps(key),
-                              sis_object_key=item.sis_object_key, payload=canonical_json(payload),
-                              payload_hash=digest(payload), school_ids=list(item.school_ids),
+                              sis_object_key=item.sis_object_key, payload=text,
+                              payload_hash=hash_canonical(text), school_ids=list(item.school_ids),
                               student_unique_id=item.student_unique_id, student_name=item.student_name,
                               precedence=list(item.precedence), parent_keys=parent_keys(definition, payload))
                 continue

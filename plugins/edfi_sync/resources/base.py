@@ -9,6 +9,7 @@ cascade of key changes are all derived from these definitions.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Callable, Iterable, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict
@@ -94,7 +95,7 @@ class ResourceDefinition:
         if missing:
             raise ValueError(f"{self.name}: references {sorted(missing)} must be upstream")
 
-    @property
+    @cached_property  # read for every reference of every staged record
     def key_names(self) -> tuple[str, ...]:
         """The natural key's field names as a child's reference to this resource spells them."""
         return tuple(path.rsplit(".", 1)[-1] for path in self.natural_key)
