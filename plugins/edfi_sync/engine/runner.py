@@ -210,7 +210,7 @@ class YearSync:
         self.begin()
         results: list[StepResult] = []
         try:
-            for step in GRAPH.steps(self.options.resources):
+            for step in GRAPH.steps(self.options.resources, resync=self.options.resync):
                 results.append(self.run_step(step))
         except (EdFiUnavailable, psycopg.OperationalError) as exc:
             self.finish(results, failed=True)
@@ -269,7 +269,7 @@ class YearSync:
         if self.options.resync:
             self._refresh_snapshots(definition)
         counts: Counter = Counter()
-        ctx = BuildContext(self.school_year, self.mappings)
+        ctx = BuildContext(self.school_year, self.mappings, self.settings.data_standard)
         extract_params = {"end_year": self.end_year, "year_start": self.school_year.start,
                           "year_end": self.school_year.end}
         staged = stage_resource(self.conn, definition, ctx, run_id=self.run_id, params=extract_params,
@@ -346,6 +346,9 @@ class YearSync:
     def _delete(self, definition: ResourceDefinition, step: Step) -> StepResult:
         if not definition.deletable:
             return StepResult(step, "done")
+        if definition.deleted_only_by_all_schools_resync and not (self.options.resync and not self.options.schools):
+            log.info("delete.%s: deleted only by a resync on all schools; nothing deleted", definition.name)
+            return StepResult(step, "waits_for_all_schools_resync")
         post = self._one("resource_run_status", {**self._ids, "resource": definition.name, "phase": "post"})
         if post is None or post[0] != "done":
             # Without this run's staged records every map row would look gone.

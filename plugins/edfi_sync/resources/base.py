@@ -45,6 +45,7 @@ class Reference:
 class BuildContext:
     school_year: SchoolYear
     mappings: Mappings
+    data_standard: str = "4.0"
 
 
 @dataclass
@@ -89,6 +90,9 @@ class ResourceDefinition:
     updates_after: tuple[str, ...] = ()
     # Mapping fields (resource, field) this resource reads; each is owned by the resource it names.
     mapping_fields: tuple[tuple[str, str], ...] = ()
+    # Seed 001: programs are district-level and deleted only by a resync on 'All Schools'; an
+    # incremental run or a per-school resync leaves them in the ODS.
+    deleted_only_by_all_schools_resync: bool = False
 
     def __post_init__(self):
         missing = {ref.resource for ref in self.references} - set(self.upstream)

@@ -39,3 +39,12 @@ class EducationOrganizationReference(EdFiModel):
 
 class SchoolYearTypeReference(EdFiModel):
     schoolYear: Annotated[int, Field(ge=1900, le=2100)]
+
+
+ProgramName = Annotated[str, StringConstraints(min_length=1, max_length=60)]
+
+
+class ProgramReference(EdFiModel):
+    educationOrganizationId: EdOrgId
+    programName: ProgramName
+    programTypeDescriptor: DescriptorUri

@@ -57,6 +57,14 @@ class ResourceGraph:
                     frontier.append(child)
         return [name for name in self._post_order if name in seen]
 
+    def selection(self, selected: Iterable[str] | None, *, resync: bool = False) -> list[str]:
+        """The resources a run covers: a resync also runs every descendant of what it names, so a
+        re-keyed parent (a program whose mapping changed) reaches every record that references it."""
+        chosen = self._select(selected)
+        if resync and selected:
+            chosen |= {child for name in chosen for child in self.descendants(name)}
+        return [name for name in self._post_order if name in chosen]
+
     def edges(self) -> list[tuple[Step, Step]]:
         """Task edges: post phase parents -> children, update steps after what they wait for,
         then the delete phase children -> parents."""
@@ -78,9 +86,9 @@ class ResourceGraph:
         edges += [(last, Step("delete", leaf)) for leaf in roots for last in last_posts]
         return edges
 
-    def steps(self, selected: Iterable[str] | None = None) -> list[Step]:
+    def steps(self, selected: Iterable[str] | None = None, *, resync: bool = False) -> list[Step]:
         """A sequential plan with the same ordering as the task edges (what the CLI runs)."""
-        chosen = self.post_order(selected)
+        chosen = self.selection(selected, resync=resync)
         plan: list[Step] = []
         pending_updates = [n for n in chosen if self.definitions[n].updates_after]
         for name in chosen:
