@@ -32,9 +32,12 @@ def test_graph_orders_posts_parents_first_and_deletes_children_first():
     assert steps.index("post.students") < steps.index("post.studentSchoolAssociations") < steps.index(
         "update.students")
     assert "delete.students" not in steps
-    deletes = [s for s in steps if s.startswith("delete.")]
-    assert deletes == ["delete.studentSchoolAssociations", "delete.schools", "delete.localEducationAgencies"]
-    assert GRAPH.descendants("localEducationAgencies") == ["schools", "studentSchoolAssociations"]
+    deletes = [s.removeprefix("delete.") for s in steps if s.startswith("delete.")]
+    assert deletes[-3:] == ["studentSchoolAssociations", "schools", "localEducationAgencies"]
+    for name in deletes:  # children first
+        assert all(deletes.index(child) < deletes.index(name) for child in GRAPH.children(name) if child in deletes)
+    assert GRAPH.descendants("localEducationAgencies")[:2] == ["schools", "studentSchoolAssociations"]
+    assert set(GRAPH.descendants("localEducationAgencies")) == set(RESOURCES) - {"localEducationAgencies", "students"}
 
 
 def test_graph_selection_keeps_order_and_rejects_unknown():

@@ -37,12 +37,18 @@ import yaml
 
 from . import db
 from .paths import read_sql
+from .resources import GRAPH, RESOURCES
 
-# SPEC §2, in load order; toggles name these.
-SYNC_RESOURCES = (
-    "localEducationAgencies", "schools", "students", "studentSchoolAssociations", "programs",
-    "studentCTEProgramAssociations", "courses", "studentAcademicRecords", "courseTranscripts",
+# SPEC §2 resources whose module is not built yet: a toggle may already name them. The built ones come
+# from the resource registry; a name here that gets its module is simply found there first.
+TOGGLES_AHEAD_OF_MODULES = (
+    "courses", "studentAcademicRecords", "courseTranscripts", "studentProgramAssociations",
+    "studentTitleIPartAProgramAssociations", "studentLanguageInstructionProgramAssociations",
+    "studentMigrantEducationProgramAssociations", "studentHomelessProgramAssociations",
+    "studentSchoolFoodServiceProgramAssociations", "studentSpecialEducationProgramAssociations",
 )
+# Toggles name these: the registry's resources in load order, then those still to come.
+SYNC_RESOURCES = tuple(GRAPH.post_order()) + tuple(r for r in TOGGLES_AHEAD_OF_MODULES if r not in RESOURCES)
 # SPEC §4 field vocabulary: the resource that owns each mapping field (plus `sessions`, which owns terms).
 MAPPING_FIELDS = {
     "localEducationAgencies": ("category",),
