@@ -265,3 +265,36 @@ def test_program_delete_blocked_by_an_association_is_logged_and_the_next_resync_
     assert sent(sandbox) == [*[("DELETE", CTE, 204)] * 3, ("DELETE", "programs", 204)]
     assert "Career and Technical Education" not in programs(sandbox)
     assert_rerun_sends_nothing(programs_sis, sandbox)
+
+
+def test_demo_casebook_programs_and_cte_cases(sis_db, tmp_path):
+    """The casebook's program cases (README "The casebook", persons 3-6 and 33-48) after a demo sync."""
+    from e2e_helpers import api_env, demo_sandbox, load_demo, run_sync
+
+    descriptors = tmp_path / "descriptors.json"
+    load_demo(1, descriptors)
+    with demo_sandbox(descriptors) as server:
+        run_sync(api_env(server), timeout=300)
+        state = dict(sql(sis_db, "SELECT person_id, state_id FROM sis.person WHERE person_id <= 55"))
+        cte: dict[str, list] = {}
+        for record in server.records(CTE):
+            cte.setdefault(record["studentReference"]["studentUniqueId"], []).append(record)
+        assert all(len(cte.get(state[pid], ())) <= 1 for pid in state)  # one CTE case per casebook person
+        by_person = {pid: (cte.get(state[pid]) or [None])[0] for pid in state}
+        tsa = {pid: (a or {}).get("technicalSkillsAssessmentDescriptor", "").rpartition("#")[2]
+               for pid, a in by_person.items()}
+        # Excluded: state exclude (3), excluded calendar (4), excluded school (6); unmapped program (33);
+        # no overlap (38).
+        assert [pid for pid in (3, 4, 6, 33, 38) if by_person[pid]] == []
+        assert tsa[34] == "Passed" and tsa[35] == "Passed" and tsa[40] == "Passed"
+        assert (by_person[36]["beginDate"], "endDate" in by_person[36]) == ("2024-07-01", False)
+        assert tsa[36] == "Not Passed"
+        assert by_person[37]["beginDate"] < "2024-07-01" and "endDate" in by_person[37]
+        assert program_of(by_person[39]) == "Vocational Education" and "ctePrograms" not in by_person[39]
+        assert "ctePrograms" in by_person[34]
+        names = set(programs(server))
+        assert "Gifted and Talented" in names and "Athletics Eligibility" not in names  # 42 mapped, 41 not
+        assert {"Title I Part A", "Special Education", "Student School Food Service", "Homeless",
+                "Migrant Education", "English as a Second Language (ESL)"} <= names
+        errors = [r for r in report_rows("errors", YEAR, None, sis_db) if r["resource"] in ("programs", CTE)]
+        assert errors == []
