@@ -149,6 +149,24 @@ def test_enrollment_made_no_show_deletes_the_association_but_no_program(programs
     assert_rerun_sends_nothing(programs_sis, sandbox)
 
 
+@pytest.mark.parametrize("change", [
+    "UPDATE sis.enrollment SET state_exclude = true WHERE enrollment_id = 1002",
+    "UPDATE sis.calendar SET exclude = true WHERE calendar_id = 200",
+    "UPDATE sis.school SET exclude = true WHERE school_id = 20",
+    "DELETE FROM sis.enrollment WHERE enrollment_id = 1002",
+    "UPDATE sis.enrollment SET start_date = '2023-08-14', end_date = '2024-05-24' WHERE enrollment_id = 1002",
+], ids=["state_exclude", "calendar_exclude", "school_exclude", "enrollment_deleted", "enrollment_out_of_year"])
+def test_every_enrollment_delete_trigger_deletes_the_association(programs_sis, sandbox, change):
+    sync(programs_sis)
+    sql(programs_sis, change)
+    sandbox.clear_requests()
+    sync(programs_sis)
+    assert [s for s in sent(sandbox) if s[1] in (CTE, "studentSchoolAssociations")] == [
+        ("DELETE", CTE, 204), ("DELETE", "studentSchoolAssociations", 204)]
+    assert set(associations(sandbox)) == {"100000001", "100000006"}
+    assert_rerun_sends_nothing(programs_sis, sandbox)
+
+
 def test_student_moved_to_an_excluded_school_loses_the_association(programs_sis, sandbox):
     sync(programs_sis)
     sql(programs_sis, "UPDATE sis.enrollment SET calendar_id = 300 WHERE person_id = 6")

@@ -11,23 +11,15 @@ WITH scoped AS (
       JOIN sis.program p ON p.program_id = pp.program_id AND p.kind IN ('cte', 'flag')
       JOIN scoped sc ON sc.person_id = pp.person_id AND sc.district_id = p.district_id
     UNION
-    SELECT sc.district_id, 'title1', 'title1', NULL, a.start_date, a.end_date, NULL, NULL, false
-      FROM sis.title1 a JOIN scoped sc ON sc.person_id = a.person_id
-    UNION
-    SELECT sc.district_id, 'lep', 'lep', NULL, a.start_date, a.end_date, NULL, NULL, false
-      FROM sis.lep a JOIN scoped sc ON sc.person_id = a.person_id
-    UNION
-    SELECT sc.district_id, 'migrant', 'migrant', NULL, a.start_date, a.end_date, NULL, NULL, false
-      FROM sis.migrant a JOIN scoped sc ON sc.person_id = a.person_id
-    UNION
-    SELECT sc.district_id, 'homeless', 'homeless', NULL, a.start_date, a.end_date, NULL, NULL, false
-      FROM sis.homeless a JOIN scoped sc ON sc.person_id = a.person_id
-    UNION
-    SELECT sc.district_id, 'fram', 'fram', NULL, a.start_date, a.end_date, a.eligibility, NULL, false
-      FROM sis.pos_eligibility a JOIN scoped sc ON sc.person_id = a.person_id
-    UNION
-    SELECT sc.district_id, 'sped', 'sped', NULL, a.start_date, a.end_date, NULL, a.plan_type, a.locked
-      FROM sis.plan a JOIN scoped sc ON sc.person_id = a.person_id
+    SELECT sc.district_id, a.area, a.area, NULL, a.start_date, a.end_date, a.eligibility, a.plan_type, a.locked
+      FROM (SELECT 'title1' AS area, person_id, start_date, end_date, NULL AS eligibility, NULL AS plan_type,
+                   false AS locked FROM sis.title1
+            UNION ALL SELECT 'lep', person_id, start_date, end_date, NULL, NULL, false FROM sis.lep
+            UNION ALL SELECT 'migrant', person_id, start_date, end_date, NULL, NULL, false FROM sis.migrant
+            UNION ALL SELECT 'homeless', person_id, start_date, end_date, NULL, NULL, false FROM sis.homeless
+            UNION ALL SELECT 'fram', person_id, start_date, end_date, eligibility, NULL, false FROM sis.pos_eligibility
+            UNION ALL SELECT 'sped', person_id, start_date, end_date, NULL, plan_type, locked FROM sis.plan) a
+      JOIN scoped sc ON sc.person_id = a.person_id
 )
 SELECT d.district_id, d.number AS district_number,
        jsonb_agg(jsonb_build_object('kind', u.kind, 'source', u.source, 'name', u.name,
