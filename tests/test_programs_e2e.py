@@ -137,6 +137,23 @@ def test_certification_added_is_a_put_to_the_same_id(programs_sis, sandbox):
     assert_rerun_sends_nothing(programs_sis, sandbox)
 
 
+def test_cte_program_setup_change_is_a_put_and_a_mapping_change_waits_for_a_resync(programs_sis, sandbox):
+    sync(programs_sis)
+    sql(programs_sis, "UPDATE sis.program SET state_code = '48.0599' WHERE program_id = 101")
+    sql(programs_sis, "UPDATE edfi_sync.mapping SET code_value = 'Other' WHERE field = 'career_pathway'")
+    sandbox.clear_requests()
+    sync(programs_sis)
+    assert sent(sandbox) == [("PUT", CTE, 204), ("PUT", CTE, 204)]  # students 1 and 6: the CIP code
+    assert {a["ctePrograms"][0]["careerPathwayDescriptor"].rpartition("#")[2]
+            for a in associations(sandbox).values() if "ctePrograms" in a} == {"Manufacturing"}
+    sandbox.clear_requests()
+    sync(programs_sis, resync=True, resources=(CTE,))
+    assert sent(sandbox) == [("PUT", CTE, 204), ("PUT", CTE, 204)]
+    assert {a["ctePrograms"][0]["careerPathwayDescriptor"].rpartition("#")[2]
+            for a in associations(sandbox).values() if "ctePrograms" in a} == {"Other"}
+    assert_rerun_sends_nothing(programs_sis, sandbox)
+
+
 def test_enrollment_made_no_show_deletes_the_association_but_no_program(programs_sis, sandbox):
     sync(programs_sis)
     sql(programs_sis, "UPDATE sis.enrollment SET no_show = true WHERE enrollment_id = 1002")
