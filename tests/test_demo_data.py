@@ -359,7 +359,8 @@ def test_every_mapping_points_at_a_known_descriptor(sis_db, tmp_path):
         ("studentAcademicRecords", "achievement_category"), ("studentAcademicRecords", "transcript_term_override"),
         ("sessions", "term"), ("studentSchoolAssociations", "exit_withdraw_type"),
         ("studentSchoolAssociations", "grade_level"), ("courseTranscripts", "course_attempt_result"),
-        ("localEducationAgencies", "category")}
+        ("localEducationAgencies", "category"), ("studentTitleIPartAProgramAssociations", "participant"),
+        ("studentSchoolFoodServiceProgramAssociations", "eligibility")}
     values = {(field, sis_value) for _, field, sis_value, *_ in rows}
     assert {("program_type", area) for area in ("title1", "lep", "migrant", "homeless", "fram", "sped")} <= values
     assert {("diploma_type", "*"), ("transcript_term_override", "*"), ("category", "*")} <= values

@@ -158,11 +158,13 @@ def test_programs_are_deleted_only_by_an_all_schools_resync_and_cascade_to_assoc
     assert not RESOURCES["studentCTEProgramAssociations"].deleted_only_by_all_schools_resync
     assert RESOURCES["programs"].level == "lea"
     # A resync of programs also runs (and re-keys) every association that references a program.
-    assert GRAPH.selection(["programs"], resync=True) == ["programs", "studentCTEProgramAssociations"]
+    associations = [name for name in GRAPH.post_order() if name.startswith("student") and "Program" in name]
+    assert len(associations) == 8
+    assert GRAPH.selection(["programs"], resync=True) == ["programs", *associations]
     assert GRAPH.selection(["programs"]) == ["programs"]
-    assert [s.task_id for s in GRAPH.steps(["programs"], resync=True)] == [
-        "post.programs", "post.studentCTEProgramAssociations", "delete.studentCTEProgramAssociations",
-        "delete.programs"]
+    steps = [s.task_id for s in GRAPH.steps(["programs"], resync=True)]
+    assert steps[0] == "post.programs" and steps[-1] == "delete.programs"
+    assert set(steps[1:-1]) == {f"{phase}.{name}" for phase in ("post", "delete") for name in associations}
 
 
 # --- seed 000: Student CTE Program Associations ---------------------------------------------------

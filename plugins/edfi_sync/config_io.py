@@ -41,12 +41,7 @@ from .resources import GRAPH, RESOURCES
 
 # SPEC §2 resources whose module is not built yet: a toggle may already name them. The built ones come
 # from the resource registry; a name here that gets its module is simply found there first.
-TOGGLES_AHEAD_OF_MODULES = (
-    "courses", "studentAcademicRecords", "courseTranscripts", "studentProgramAssociations",
-    "studentTitleIPartAProgramAssociations", "studentLanguageInstructionProgramAssociations",
-    "studentMigrantEducationProgramAssociations", "studentHomelessProgramAssociations",
-    "studentSchoolFoodServiceProgramAssociations", "studentSpecialEducationProgramAssociations",
-)
+TOGGLES_AHEAD_OF_MODULES = ("courses", "studentAcademicRecords", "courseTranscripts")
 # Toggles name these: the registry's resources in load order, then those still to come.
 SYNC_RESOURCES = tuple(GRAPH.post_order()) + tuple(r for r in TOGGLES_AHEAD_OF_MODULES if r not in RESOURCES)
 # SPEC §4 field vocabulary: the resource that owns each mapping field (plus `sessions`, which owns terms).
@@ -56,6 +51,8 @@ MAPPING_FIELDS = {
     "sessions": ("term",),
     "programs": ("program_type",),
     "studentCTEProgramAssociations": ("technical_skills_assessment", "career_pathway"),
+    "studentTitleIPartAProgramAssociations": ("participant",),
+    "studentSchoolFoodServiceProgramAssociations": ("eligibility",),
     "studentAcademicRecords": ("diploma_type", "achievement_category", "transcript_term_override"),
     "courseTranscripts": ("course_attempt_result",),
 }
@@ -66,6 +63,8 @@ _CLOSED_VALUES = {
     ("studentAcademicRecords", "transcript_term_override"): ("*",),
     ("courseTranscripts", "course_attempt_result"): ("pass", "fail"),
     ("localEducationAgencies", "category"): ("*",),
+    ("studentTitleIPartAProgramAssociations", "participant"): ("*",),
+    ("studentSchoolFoodServiceProgramAssociations", "eligibility"): ("F", "R"),
 }
 CODE_VALUE_MAX = 50  # Ed-Fi descriptor codeValue is a string(50)
 CSV_COLUMNS = ("kind", "end_year", "resource", "field", "sis_value", "namespace", "code_value")

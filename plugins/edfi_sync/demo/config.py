@@ -72,6 +72,11 @@ def mappings(world: World) -> Iterator[tuple]:
                 yield "programs", "program_type", str(base + index), program_type, FLAG_PROGRAM_TYPES[code]
     for area, code_value in AREA_PROGRAM_TYPES.items():
         yield "programs", "program_type", area, program_type, code_value
+    yield ("studentTitleIPartAProgramAssociations", "participant", "*", ed_fi("TitleIPartAParticipantDescriptor"),
+           "Public Targeted Assistance Program")
+    for eligibility, code_value in (("F", "Free Lunch"), ("R", "Reduced Price Lunch")):
+        yield ("studentSchoolFoodServiceProgramAssociations", "eligibility", eligibility,
+               ed_fi("SchoolFoodServiceProgramServiceDescriptor"), code_value)
     for outcome, code_value in (("passed", "Passed"), ("attempted", "Not Passed"), ("not_attempted", "Did Not Take")):
         yield ("studentCTEProgramAssociations", "technical_skills_assessment", outcome,
                ed_fi("TechnicalSkillsAssessmentDescriptor"), code_value)

@@ -271,7 +271,7 @@ class YearSync:
         counts: Counter = Counter()
         ctx = BuildContext(self.school_year, self.mappings, self.settings.data_standard)
         extract_params = {"end_year": self.end_year, "year_start": self.school_year.start,
-                          "year_end": self.school_year.end}
+                          "year_end": self.school_year.end, **dict(definition.extract_params)}
         staged = stage_resource(self.conn, definition, ctx, run_id=self.run_id, params=extract_params,
                                 record_failures=lambda failures: self._log_build_failures(definition, failures))
         counts["extracted"] = staged.extracted

@@ -93,6 +93,8 @@ class ResourceDefinition:
     # Seed 001: programs are district-level and deleted only by a resync on 'All Schools'; an
     # incremental run or a per-school resync leaves them in the ODS.
     deleted_only_by_all_schools_resync: bool = False
+    # Extra parameters of the extract, for resources that share one SQL file (e.g. ("area", "lep")).
+    extract_params: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self):
         missing = {ref.resource for ref in self.references} - set(self.upstream)

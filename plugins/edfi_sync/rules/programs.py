@@ -180,3 +180,32 @@ def cte_programs(mappings: Mappings, program_id_: int | str, cip_code: str | Non
         return None
     return [{"careerPathwayDescriptor": pathway, "cipCode": cip_code, "primaryCTEProgramIndicator": True,
              "cteProgramCompletionIndicator": student_status == "C"}]
+
+
+# --- the other student program associations (SPEC §7; no seed gives their elements) --------------
+
+TITLE_I = "studentTitleIPartAProgramAssociations"
+FOOD_SERVICE = "studentSchoolFoodServiceProgramAssociations"
+
+
+def title_i_participant(mappings: Mappings) -> str:
+    """SPEC §7: titleIPartAParticipantDescriptor (required by Ed-Fi) from the (studentTitleIPartA-
+    ProgramAssociations, participant, '*') mapping; without it, an error row naming that mapping."""
+    return mappings.require(TITLE_I, "participant", "*")
+
+
+def food_service_program_services(mappings: Mappings, eligibility: str | None) -> list[dict] | None:
+    """SPEC §7: schoolFoodServiceProgramServices from the (…, eligibility, F|R) mapping when present."""
+    service = mappings.get(FOOD_SERVICE, "eligibility", eligibility)
+    return [{"schoolFoodServiceProgramServiceDescriptor": service}] if service else None
+
+
+def last_qualifying_move(year: SchoolYear, start: date | None) -> date:
+    """SPEC §7: the migrant record's start date (required by Ed-Fi); Our reading: the beginDate
+    default 07/01/(Y-1) when it is NULL."""
+    return begin_date(year, start)
+
+
+def priority_for_services() -> bool:
+    """SPEC §7: priorityForServices (required by Ed-Fi) is false; the SIS has no source."""
+    return False

@@ -26,6 +26,12 @@ BASE_CLASS = {
     "schools": "educationOrganizations",
     "studentProgramAssociations": "generalStudentProgramAssociations",
     "studentCTEProgramAssociations": "generalStudentProgramAssociations",
+    "studentTitleIPartAProgramAssociations": "generalStudentProgramAssociations",
+    "studentLanguageInstructionProgramAssociations": "generalStudentProgramAssociations",
+    "studentMigrantEducationProgramAssociations": "generalStudentProgramAssociations",
+    "studentHomelessProgramAssociations": "generalStudentProgramAssociations",
+    "studentSchoolFoodServiceProgramAssociations": "generalStudentProgramAssociations",
+    "studentSpecialEducationProgramAssociations": "generalStudentProgramAssociations",
 }
 EDORG_SPACE = "educationOrganizations"
 # The association that creates a student's relationship with a school (relationship-based auth).

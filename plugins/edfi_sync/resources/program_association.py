@@ -1,0 +1,96 @@
+"""What every student program association shares (GeneralStudentProgramAssociation, SPEC §7): the
+triggering rule, the common elements, the natural key and the upstreams. CTE associations (seed 000)
+and the seven others (SPEC §7 "Other student program associations") are each a short module on top.
+No DEFINITION here: this module is not a resource.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Callable, Mapping
+
+from ..rules.common import UnmappedValue
+from ..rules.programs import (
+    PROGRAMS, ProgramIdentity, area_record_counts, begin_date, end_date, overlaps_year, program_identity)
+from .base import BuildContext, BuildRule, Draft, EdFiModel, Reference, ResourceDefinition
+from .fields import EducationOrganizationReference, ProgramReference, StudentReference
+
+NATURAL_KEY = ("beginDate", "educationOrganizationReference.educationOrganizationId",
+               "programReference.educationOrganizationId", "programReference.programName",
+               "programReference.programTypeDescriptor", "studentReference.studentUniqueId")
+
+
+class GeneralStudentProgramAssociation(EdFiModel):
+    beginDate: date
+    educationOrganizationReference: EducationOrganizationReference
+    programReference: ProgramReference
+    studentReference: StudentReference
+    endDate: date | None = None
+
+
+def program_of(row: Mapping[str, Any], ctx: BuildContext, kind: str, source: str,
+               name: str | None = None) -> ProgramIdentity | None:
+    """The district's program the record reports under. CTE programs and flags report only when mapped
+    (seeds 000, 001: no error); an unmapped area is an error row naming the mapping (SPEC §4)."""
+    program = program_identity(ctx.mappings, row["district_number"], kind, source, name)
+    if program is None and kind not in ("cte", "flag"):
+        raise UnmappedValue(PROGRAMS, "program_type", source)
+    return program
+
+
+def draft(row: Mapping[str, Any], ctx: BuildContext, key_column: str, program: ProgramIdentity,
+          **elements: Any) -> list[Draft]:
+    """One association: the shared elements (beginDate 07/01/(Y-1) when NULL, endDate left out when
+    NULL, the LEA, the program, the student) plus the kind's own ``elements``."""
+    return [Draft(
+        sis_object_key=str(row[key_column]),
+        body={"beginDate": begin_date(ctx.school_year, row["start_date"]),
+              "educationOrganizationReference": {"educationOrganizationId": row["district_number"]},
+              "programReference": program.reference(),
+              "studentReference": {"studentUniqueId": row["state_id"]},
+              "endDate": end_date(row["end_date"]), **elements},
+        school_ids=tuple(row["school_numbers"] or ()),
+        student_unique_id=row["state_id"],
+        student_name=" ".join(filter(None, (row["first_name"], row["last_name"]))) or None,
+        precedence=(ctx.school_year.end_year, row[key_column]),
+    )]
+
+
+Elements = Callable[[Mapping[str, Any], BuildContext], dict[str, Any]]
+
+
+def area_build(area: str, elements: Elements = lambda row, ctx: {}) -> BuildRule:
+    """The build rule of an area's association: a counting record (locked IEP, free or reduced FRAM)
+    that overlaps the year, of a student scoped in the district (the extract)."""
+
+    def build(row, ctx: BuildContext) -> list[Draft]:
+        if not area_record_counts(area, eligibility=row["eligibility"], plan_type=row["plan_type"],
+                                  locked=row["locked"]):
+            return []
+        if not overlaps_year(ctx.school_year, row["start_date"], row["end_date"]):
+            return []
+        return draft(row, ctx, "record_id", program_of(row, ctx, area, area), **elements(row, ctx))
+
+    return build
+
+
+def association(name: str, model: type[GeneralStudentProgramAssociation], build: BuildRule, *,
+                extract_sql: str, sis_object_type: str, extract_params: tuple = (),
+                mapping_fields: tuple[tuple[str, str], ...] = ()) -> ResourceDefinition:
+    return ResourceDefinition(
+        name=name, model=model, extract_sql=extract_sql, natural_key=NATURAL_KEY, build=build,
+        sis_object_type=sis_object_type, level="student",
+        upstream=("localEducationAgencies", "students", PROGRAMS, "studentSchoolAssociations"),
+        references=(Reference("educationOrganizationReference", "localEducationAgencies",
+                              {"educationOrganizationId": "localEducationAgencyId"}),
+                    Reference("programReference", PROGRAMS), Reference("studentReference", "students")),
+        mapping_fields=((PROGRAMS, "program_type"), *mapping_fields),
+        extract_params=extract_params,
+    )
+
+
+def area_association(name: str, model: type[GeneralStudentProgramAssociation], area: str,
+                     elements: Elements = lambda row, ctx: {},
+                     mapping_fields: tuple[tuple[str, str], ...] = ()) -> ResourceDefinition:
+    return association(name, model, area_build(area, elements), extract_sql="program_area_associations.sql",
+                       sis_object_type=area, extract_params=(("area", area),), mapping_fields=mapping_fields)
