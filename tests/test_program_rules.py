@@ -9,11 +9,12 @@ import pytest
 
 from edfi_sync.resources import GRAPH, RESOURCES
 from edfi_sync.resources.base import BuildContext
-from edfi_sync.rules.common import Mappings, SchoolYear
+from edfi_sync.rules.common import Mappings, SchoolYear, UnmappedValue
 from edfi_sync.rules.programs import (
     Certification, area_record_counts, begin_date, chosen_certification, cte_programs, end_date,
-    non_traditional_gender_status, object_key, overlaps_year, private_cte_program, program_id, program_identity,
-    program_name, program_type, technical_skills_assessment)
+    food_service_program_services, last_qualifying_move, non_traditional_gender_status, object_key, overlaps_year,
+    priority_for_services, private_cte_program, program_id, program_identity, program_name, program_type,
+    technical_skills_assessment, title_i_participant)
 
 YEAR = SchoolYear.from_setup(2025)
 PTD = "uri://ed-fi.org/ProgramTypeDescriptor"
@@ -287,3 +288,116 @@ def test_the_association_is_known_by_its_participation_and_its_key_holds_begin_d
     assert definition.key_change == "delete_post"
     assert {"beginDate", "programReference.programName", "programReference.programTypeDescriptor"} <= set(
         definition.natural_key)
+
+
+# --- the other student program associations (SPEC §7 "Other student program associations") --------
+AREA_MAPPINGS = Mappings.from_rows([
+    *[("programs", "program_type", area, PTD, code) for area, code in (
+        ("title1", "Title I Part A"), ("lep", "English as a Second Language (ESL)"), ("migrant", "Migrant Education"),
+        ("homeless", "Homeless"), ("fram", "Student School Food Service"), ("sped", "Special Education"),
+        ("111", "Gifted and Talented"))],
+    ("studentTitleIPartAProgramAssociations", "participant", "*", "uri://ed-fi.org/TitleIPartAParticipantDescriptor",
+     "Public Targeted Assistance Program"),
+    ("studentSchoolFoodServiceProgramAssociations", "eligibility", "F",
+     "uri://ed-fi.org/SchoolFoodServiceProgramServiceDescriptor", "Free Lunch"),
+])
+AREA_CTX = BuildContext(YEAR, AREA_MAPPINGS)
+KINDS = {  # resource -> (area, the elements it adds to the shared ones)
+    "studentTitleIPartAProgramAssociations": ("title1", {"titleIPartAParticipantDescriptor"}),
+    "studentLanguageInstructionProgramAssociations": ("lep", set()),
+    "studentMigrantEducationProgramAssociations": ("migrant", {"lastQualifyingMove", "priorityForServices"}),
+    "studentHomelessProgramAssociations": ("homeless", set()),
+    "studentSchoolFoodServiceProgramAssociations": ("fram", {"schoolFoodServiceProgramServices"}),
+    "studentSpecialEducationProgramAssociations": ("sped", set()),
+}
+SHARED = {"beginDate", "educationOrganizationReference", "programReference", "studentReference"}
+
+
+def _area_row(area, **changes):
+    row = {"record_id": 20, "area": area, "start_date": date(2024, 8, 20), "end_date": None,
+           "eligibility": "F" if area == "fram" else None, "plan_type": "IEP" if area == "sped" else None,
+           "locked": area == "sped", "district_number": "3500100", "state_id": "100000002", "first_name": "Ben",
+           "last_name": "Ortiz", "school_numbers": ["350010002"]}
+    return {**row, **changes}
+
+
+def _association(resource, ctx=AREA_CTX, **changes):
+    definition = RESOURCES[resource]
+    drafts = definition.build(_area_row(KINDS[resource][0], **changes), ctx)
+    return definition.model.model_validate(drafts[0].body).to_json() if drafts else None
+
+
+@pytest.mark.parametrize("resource", sorted(KINDS))
+def test_each_kind_reports_the_shared_elements_and_only_its_own(resource):
+    area, own = KINDS[resource]
+    body = _association(resource)
+    assert set(body) == SHARED | own
+    assert body["beginDate"] == "2024-08-20"
+    assert body["programReference"] == {"educationOrganizationId": 3500100, "programTypeDescriptor":
+                                        AREA_MAPPINGS.get("programs", "program_type", area),
+                                        "programName": AREA_MAPPINGS.get("programs", "program_type", area)
+                                        .rsplit("#", 1)[1]}
+    assert _association(resource, end_date=date(2025, 2, 1))["endDate"] == "2025-02-01"
+    assert _association(resource, start_date=None)["beginDate"] == "2024-07-01"
+    definition = RESOURCES[resource]
+    assert definition.extract_params == (("area", area),) and definition.sis_object_type == area
+    assert "programs" in definition.upstream and definition.key_change == "delete_post"
+
+
+@pytest.mark.parametrize("resource", sorted(KINDS))
+@pytest.mark.parametrize("start, end, reported", [
+    (None, None, True), (date(2022, 8, 1), date(2024, 9, 1), True), (date(2022, 8, 1), date(2024, 6, 1), False),
+    (date(2025, 7, 15), None, False)])
+def test_each_kind_reports_records_overlapping_the_year(resource, start, end, reported):
+    assert (_association(resource, start_date=start, end_date=end) is not None) is reported
+
+
+@pytest.mark.parametrize("resource", sorted(KINDS))
+def test_an_unmapped_area_is_an_error_naming_the_program_type_mapping(resource):
+    area = KINDS[resource][0]
+    with pytest.raises(UnmappedValue, match=f"program_type = '{area}'"):
+        RESOURCES[resource].build(_area_row(area), BuildContext(YEAR, Mappings()))
+
+
+@pytest.mark.parametrize("changes, reported", [
+    ({"eligibility": "F"}, True), ({"eligibility": "R"}, True), ({"eligibility": "S"}, False),
+    ({"eligibility": "N"}, False)])
+def test_food_service_for_free_or_reduced_eligibility(changes, reported):
+    assert (_association("studentSchoolFoodServiceProgramAssociations", **changes) is not None) is reported
+
+
+@pytest.mark.parametrize("changes, reported", [
+    ({"plan_type": "IEP", "locked": True}, True), ({"plan_type": "IEP", "locked": False}, False),
+    ({"plan_type": "504", "locked": True}, False)])
+def test_special_education_for_locked_ieps(changes, reported):
+    assert (_association("studentSpecialEducationProgramAssociations", **changes) is not None) is reported
+
+
+def test_title_i_participant_comes_from_the_star_mapping_else_an_error_naming_it():
+    assert title_i_participant(AREA_MAPPINGS).endswith("#Public Targeted Assistance Program")
+    with pytest.raises(UnmappedValue, match="studentTitleIPartAProgramAssociations mapping for participant = '\\*'"):
+        title_i_participant(MAPPINGS)
+
+
+@pytest.mark.parametrize("eligibility, expected", [
+    ("F", [{"schoolFoodServiceProgramServiceDescriptor":
+            "uri://ed-fi.org/SchoolFoodServiceProgramServiceDescriptor#Free Lunch"}]),
+    ("R", None)])  # no mapping for R: the collection is left out, no error
+def test_food_service_program_services_from_the_eligibility_mapping(eligibility, expected):
+    assert food_service_program_services(AREA_MAPPINGS, eligibility) == expected
+
+
+@pytest.mark.parametrize("start, expected", [(date(2024, 9, 15), date(2024, 9, 15)), (None, date(2024, 7, 1))])
+def test_migrant_last_qualifying_move_is_the_start_date_and_priority_for_services_false(start, expected):
+    assert last_qualifying_move(YEAR, start) == expected
+    assert priority_for_services() is False
+
+
+@pytest.mark.parametrize("program_id, name, reported", [(111, "Gifted and Talented", True), (115, "Athletics", False)])
+def test_flag_assignments_of_mapped_flags_only(program_id, name, reported):
+    row = {**_cte_row(), "participation_id": 345, "program_id": program_id, "program_name": name}
+    drafts = RESOURCES["studentProgramAssociations"].build(row, AREA_CTX)
+    assert bool(drafts) is reported
+    if drafts:
+        assert drafts[0].body["programReference"]["programName"] == name
+        assert set(k for k, v in drafts[0].body.items() if v is not None) == SHARED
