@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from edfi_sync.engine.cli import report_rows
+from edfi_sync.resources import RESOURCES
 from e2e_helpers import YEAR, sql, sync
 
 pytestmark = pytest.mark.e2e
@@ -331,5 +332,19 @@ def test_demo_casebook_programs_and_cte_cases(sis_db, tmp_path):
         assert "Gifted and Talented" in names and "Athletics Eligibility" not in names  # 42 mapped, 41 not
         assert {"Title I Part A", "Special Education", "Student School Food Service", "Homeless",
                 "Migrant Education", "English as a Second Language (ESL)"} <= names
-        errors = [r for r in report_rows("errors", YEAR, None, sis_db) if r["resource"] in ("programs", CTE)]
+        # The other kinds: 42 a mapped flag, 43 four areas at once, 45 a locked IEP, 48/49 FRAM F/R; none
+        # for 41 (unmapped flag), 44 (ended in Y-1), 46 (unlocked IEP), 47 (504 plan), 50/51 (FRAM S/N).
+        kinds: dict[int, set] = {pid: set() for pid in state}
+        for resource in RESOURCES:
+            if resource.startswith("student") and "Program" in resource and resource != CTE:
+                for record in server.records(resource):
+                    pid = next((p for p, s in state.items() if s == record["studentReference"]["studentUniqueId"]), None)
+                    if pid is not None:
+                        kinds[pid].add(resource.removeprefix("student").removesuffix("ProgramAssociations") or "Program")
+        assert {pid: kinds[pid] for pid in range(41, 52)} == {
+            41: set(), 42: {"Program"}, 43: {"TitleIPartA", "LanguageInstruction", "MigrantEducation", "Homeless"},
+            44: set(), 45: {"SpecialEducation"}, 46: set(), 47: set(), 48: {"SchoolFoodService"},
+            49: {"SchoolFoodService"}, 50: set(), 51: set()}
+        errors = [r for r in report_rows("errors", YEAR, None, sis_db) if "Program" in r["resource"] or
+                  r["resource"] == "programs"]
         assert errors == []
