@@ -46,19 +46,19 @@ def write(tmp_path, name: str, text: str):
 
 
 def test_examples_load_cleanly():
-    assert len(load_file(EXAMPLE_YAML)[2025].mappings) == 29
+    assert len(load_file(EXAMPLE_YAML)[2025].mappings) == 32
     assert len(load_file(EXAMPLE_CSV)[2026].mappings) == 7
 
 
 def test_yaml_import_writes_all_three_tables(sis_db, capsys):
     code, out, err = config(capsys, "import", EXAMPLE_YAML)
     assert code == 0, err
-    assert "2025: mappings 29 new, 0 changed, 0 unchanged" in out
+    assert "2025: mappings 32 new, 0 changed, 0 unchanged" in out
     rows = table_rows(sis_db)
     assert rows["connection"] == [(2025, "edfi_api", True)]
     assert rows["resource_toggle"] == [(2025, "courses", True)]
     mappings = {r[1:4]: r[4:] for r in rows["mapping"]}
-    assert len(mappings) == 29
+    assert len(mappings) == 32
     # Quoted "09" stays the SIS grade text; the descriptor splits on the last '#'.
     assert mappings[("studentSchoolAssociations", "grade_level", "09")] == (
         "uri://ed-fi.org/GradeLevelDescriptor", "Ninth grade")
@@ -134,7 +134,7 @@ def test_import_twice_is_idempotent(sis_db, capsys):
     first = table_rows(sis_db)
     code, out, _ = config(capsys, "import", EXAMPLE_YAML)
     assert code == 0
-    assert "mappings 0 new, 0 changed, 29 unchanged" in out
+    assert "mappings 0 new, 0 changed, 32 unchanged" in out
     assert table_rows(sis_db) == first
 
 
@@ -153,11 +153,11 @@ def test_merge_keeps_other_rows_and_replace_drops_them(sis_db, tmp_path, capsys)
     code, out, _ = config(capsys, "import", small)
     assert code == 0 and "2025: mappings 1 new, 1 changed, 0 unchanged" in out
     rows = table_rows(sis_db)["mapping"]
-    assert len([r for r in rows if r[0] == 2025]) == 30
+    assert len([r for r in rows if r[0] == 2025]) == 33
     assert (2025, "programs", "program_type", "101", PROGRAM_NS, "Vocational Education") in rows
 
     code, out, _ = config(capsys, "import", small, "--replace")
-    assert code == 0 and "0 new, 0 changed, 2 unchanged, 28 removed" in out
+    assert code == 0 and "0 new, 0 changed, 2 unchanged, 31 removed" in out
     rows = table_rows(sis_db)
     assert [r[3] for r in rows["mapping"] if r[0] == 2025] == ["101", "205"]
     # Years not in the file, and toggles/connections, are untouched by --replace.
@@ -274,18 +274,18 @@ def test_copy_year_keeps_target_rows_unless_overwrite(sis_db, tmp_path, capsys):
     config(capsys, "import", target)
     code, out, _ = config(capsys, "copy-year", 2025, 2026)
     assert code == 0
-    assert "mappings: 28 copied, 1 kept as 2026 had them (of 29)" in out
+    assert "mappings: 31 copied, 1 kept as 2026 had them (of 32)" in out
     assert "connection: 0 copied, 1 kept as 2026 had them (of 1)" in out
     assert "toggles: 1 copied (of 1)" in out
     assert "use --overwrite" in out
     rows = table_rows(sis_db)
     assert (2026, "programs", "program_type", "101", PROGRAM_NS, "Vocational Education") in rows["mapping"]
     assert (2026, "edfi_api_2026", False) in rows["connection"]
-    assert len([r for r in rows["mapping"] if r[0] == 2026]) == 30
+    assert len([r for r in rows["mapping"] if r[0] == 2026]) == 33
 
     code, out, _ = config(capsys, "copy-year", 2025, 2026, "--overwrite")
     assert code == 0
-    assert "mappings: 0 copied, 29 replaced (of 29)" in out
+    assert "mappings: 0 copied, 32 replaced (of 32)" in out
     rows = table_rows(sis_db)
     as_2025 = {r[1:] for r in rows["mapping"] if r[0] == 2025}
     as_2026 = {r[1:] for r in rows["mapping"] if r[0] == 2026}

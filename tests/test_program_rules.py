@@ -171,7 +171,7 @@ def test_programs_are_deleted_only_by_an_all_schools_resync_and_cascade_to_assoc
 # --- seed 000: Student CTE Program Associations ---------------------------------------------------
 
 def _cte_row(**changes):
-    row = {"participation_id": 340, "program_id": 101, "start_date": date(2024, 8, 20), "end_date": None,
+    row = {"record_id": 340, "program_id": 101, "start_date": date(2024, 8, 20), "end_date": None,
            "student_status": "P", "non_traditional": False, "state_id": "100000034", "first_name": "Ana",
            "last_name": "Ruiz", "district_number": "3500100", "state_code": "48.0508",
            "school_numbers": ["350010001"], "certifications": []}
@@ -340,7 +340,7 @@ def test_each_kind_reports_the_shared_elements_and_only_its_own(resource):
     assert _association(resource, end_date=date(2025, 2, 1))["endDate"] == "2025-02-01"
     assert _association(resource, start_date=None)["beginDate"] == "2024-07-01"
     definition = RESOURCES[resource]
-    assert definition.extract_params == (("area", area),) and definition.sis_object_type == area
+    assert definition.extract_params == (("source", area),) and definition.sis_object_type == area
     assert "programs" in definition.upstream and definition.key_change == "delete_post"
 
 
@@ -395,7 +395,7 @@ def test_migrant_last_qualifying_move_is_the_start_date_and_priority_for_service
 
 @pytest.mark.parametrize("program_id, name, reported", [(111, "Gifted and Talented", True), (115, "Athletics", False)])
 def test_flag_assignments_of_mapped_flags_only(program_id, name, reported):
-    row = {**_cte_row(), "participation_id": 345, "program_id": program_id, "program_name": name}
+    row = {**_cte_row(), "record_id": 345, "program_id": program_id, "program_name": name}
     drafts = RESOURCES["studentProgramAssociations"].build(row, AREA_CTX)
     assert bool(drafts) is reported
     if drafts:

@@ -38,12 +38,11 @@ def program_of(row: Mapping[str, Any], ctx: BuildContext, kind: str, source: str
     return program
 
 
-def draft(row: Mapping[str, Any], ctx: BuildContext, key_column: str, program: ProgramIdentity,
-          **elements: Any) -> list[Draft]:
+def draft(row: Mapping[str, Any], ctx: BuildContext, program: ProgramIdentity, **elements: Any) -> list[Draft]:
     """One association: the shared elements (beginDate 07/01/(Y-1) when NULL, endDate left out when
     NULL, the LEA, the program, the student) plus the kind's own ``elements``."""
     return [Draft(
-        sis_object_key=str(row[key_column]),
+        sis_object_key=str(row["record_id"]),
         body={"beginDate": begin_date(ctx.school_year, row["start_date"]),
               "educationOrganizationReference": {"educationOrganizationId": row["district_number"]},
               "programReference": program.reference(),
@@ -52,7 +51,7 @@ def draft(row: Mapping[str, Any], ctx: BuildContext, key_column: str, program: P
         school_ids=tuple(row["school_numbers"] or ()),
         student_unique_id=row["state_id"],
         student_name=" ".join(filter(None, (row["first_name"], row["last_name"]))) or None,
-        precedence=(ctx.school_year.end_year, row[key_column]),
+        precedence=(ctx.school_year.end_year, row["record_id"]),
     )]
 
 
@@ -69,28 +68,28 @@ def area_build(area: str, elements: Elements = lambda row, ctx: {}) -> BuildRule
             return []
         if not overlaps_year(ctx.school_year, row["start_date"], row["end_date"]):
             return []
-        return draft(row, ctx, "record_id", program_of(row, ctx, area, area), **elements(row, ctx))
+        return draft(row, ctx, program_of(row, ctx, area, area), **elements(row, ctx))
 
     return build
 
 
-def association(name: str, model: type[GeneralStudentProgramAssociation], build: BuildRule, *,
-                extract_sql: str, sis_object_type: str, extract_params: tuple = (),
-                mapping_fields: tuple[tuple[str, str], ...] = ()) -> ResourceDefinition:
+def association(name: str, model: type[GeneralStudentProgramAssociation], build: BuildRule, *, source: str,
+                sis_object_type: str, mapping_fields: tuple[tuple[str, str], ...] = ()) -> ResourceDefinition:
+    """One association resource: its records are those of ``source`` in the shared extract."""
     return ResourceDefinition(
-        name=name, model=model, extract_sql=extract_sql, natural_key=NATURAL_KEY, build=build,
+        name=name, model=model, extract_sql="program_associations.sql", natural_key=NATURAL_KEY, build=build,
         sis_object_type=sis_object_type, level="student",
         upstream=("localEducationAgencies", "students", PROGRAMS, "studentSchoolAssociations"),
         references=(Reference("educationOrganizationReference", "localEducationAgencies",
                               {"educationOrganizationId": "localEducationAgencyId"}),
                     Reference("programReference", PROGRAMS), Reference("studentReference", "students")),
         mapping_fields=((PROGRAMS, "program_type"), *mapping_fields),
-        extract_params=extract_params,
+        extract_params=(("source", source),),
     )
 
 
 def area_association(name: str, model: type[GeneralStudentProgramAssociation], area: str,
                      elements: Elements = lambda row, ctx: {},
                      mapping_fields: tuple[tuple[str, str], ...] = ()) -> ResourceDefinition:
-    return association(name, model, area_build(area, elements), extract_sql="program_area_associations.sql",
-                       sis_object_type=area, extract_params=(("area", area),), mapping_fields=mapping_fields)
+    return association(name, model, area_build(area, elements), source=area, sis_object_type=area,
+                       mapping_fields=mapping_fields)

@@ -42,7 +42,7 @@ def build(row, ctx: BuildContext) -> list[Draft]:
     certifications = [Certification(c["certification_id"], c["attempted"], c["passed"],
                                     parse_day(c["certification_date"])) for c in row["certifications"]]
     return draft(
-        row, ctx, "participation_id", program,
+        row, ctx, program,
         nonTraditionalGenderStatus=non_traditional_gender_status(row["non_traditional"]),
         privateCTEProgram=private_cte_program(),
         technicalSkillsAssessmentDescriptor=technical_skills_assessment(ctx.mappings, certifications),
@@ -52,7 +52,6 @@ def build(row, ctx: BuildContext) -> list[Draft]:
 
 
 DEFINITION = association(
-    CTE, StudentCTEProgramAssociation, build, extract_sql="program_participations.sql",
-    sis_object_type="participation", extract_params=(("kind", "cte"),),
+    CTE, StudentCTEProgramAssociation, build, source="cte", sis_object_type="participation",
     mapping_fields=((CTE, "technical_skills_assessment"), (CTE, "career_pathway")),
 )

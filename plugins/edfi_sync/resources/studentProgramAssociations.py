@@ -16,9 +16,8 @@ def build(row, ctx: BuildContext) -> list[Draft]:
     if not overlaps_year(ctx.school_year, row["start_date"], row["end_date"]):
         return []
     program = program_of(row, ctx, "flag", str(row["program_id"]), row["program_name"])
-    return draft(row, ctx, "participation_id", program) if program else []
+    return draft(row, ctx, program) if program else []
 
 
-DEFINITION = association("studentProgramAssociations", StudentProgramAssociation, build,
-                         extract_sql="program_participations.sql", sis_object_type="participation",
-                         extract_params=(("kind", "flag"),))
+DEFINITION = association("studentProgramAssociations", StudentProgramAssociation, build, source="flag",
+                         sis_object_type="participation")
