@@ -145,3 +145,20 @@ def test_an_unmapped_area_is_an_error_row_and_keeps_its_program_until_its_associ
     assert sent(sandbox) == [("DELETE", "studentLanguageInstructionProgramAssociations", 204),
                              ("DELETE", "programs", 204)]
     assert_rerun_sends_nothing(areas_sis, sandbox)
+
+
+def test_the_same_key_under_two_kinds_is_a_logged_conflict_not_a_retry(areas_sis, sandbox):
+    # EL and migrant mapped to one program, same student and begin date: one GeneralStudentProgramAssociation key.
+    sql(areas_sis, "UPDATE edfi_sync.mapping SET code_value = 'Bilingual' WHERE sis_value IN ('lep', 'migrant')")
+    sql(areas_sis, "UPDATE sis.migrant SET start_date = '2024-08-21'")
+    sync(areas_sis)
+    requests = [(m, r, s) for m, r, s in sent(sandbox) if r in ("studentLanguageInstructionProgramAssociations",
+                                                                 "studentMigrantEducationProgramAssociations")]
+    assert sorted(requests) == [("POST", "studentLanguageInstructionProgramAssociations", 201),
+                                ("POST", "studentMigrantEducationProgramAssociations", 409)]
+    [error] = [r for r in report_rows("errors", YEAR, "studentMigrantEducationProgramAssociations", areas_sis)]
+    assert (error["status"], error["error_code"], error["student_unique_id"]) == (409, "natural_key_conflict",
+                                                                                 "100000001")
+    sandbox.clear_requests()
+    sync(areas_sis)  # a 4xx is not retried within a run; the next run sends it again, and is refused again
+    assert sent(sandbox) == [("POST", "studentMigrantEducationProgramAssociations", 409)]
