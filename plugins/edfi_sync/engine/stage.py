@@ -59,6 +59,12 @@ def natural_key_hash(definition: ResourceDefinition, body: dict[str, Any]) -> tu
     return key, key_hash(key)
 
 
+def replace_hash(definition: ResourceDefinition, payload: dict[str, Any]) -> str | None:
+    """Hash of the values whose change forces DELETE/POST (``replace_on``); None without any."""
+    values = definition.replace_values(payload) if definition.replace_on else None
+    return None if values is None else digest(values)
+
+
 def parent_keys(definition: ResourceDefinition, body: dict[str, Any]) -> list[str]:
     """``resource:hash`` of every record this one references, to skip it when a parent failed."""
     keys = []
@@ -99,7 +105,7 @@ _STAGED_COLUMNS = {
     "run_id": None, "end_year": None, "resource": None, "seq": None, "natural_key_hash": None,
     "natural_key": None, "sis_object_key": None, "payload": None, "payload_hash": None, "school_ids": [],
     "student_unique_id": None, "student_name": None, "precedence": [], "parent_keys": [], "status": "staged",
-    "error_code": None, "error_message": None,
+    "error_code": None, "error_message": None, "replace_hash": None,
 }
 
 
@@ -140,7 +146,8 @@ def _rows(definition: ResourceDefinition, drafts_or_failures: Iterable, run_id: 
                               sis_object_key=item.sis_object_key, payload=text,
                               payload_hash=hash_canonical(text), school_ids=list(item.school_ids),
                               student_unique_id=item.student_unique_id, student_name=item.student_name,
-                              precedence=list(item.precedence), parent_keys=parent_keys(definition, payload))
+                              precedence=list(item.precedence), parent_keys=parent_keys(definition, payload),
+                              replace_hash=replace_hash(definition, payload))
                 continue
         # Failed builds stay staged: they protect the record from deletion and skip its children.
         result.failures.append(item)

@@ -45,6 +45,7 @@ class Reference:
 class BuildContext:
     school_year: SchoolYear
     mappings: Mappings
+    data_standard: str = "4.0"
 
 
 @dataclass
@@ -89,6 +90,10 @@ class ResourceDefinition:
     updates_after: tuple[str, ...] = ()
     # Mapping fields (resource, field) this resource reads; each is owned by the resource it names.
     mapping_fields: tuple[tuple[str, str], ...] = ()
+    # Dotted payload paths (through arrays too) whose change forces DELETE then POST although the
+    # natural key stays (seed 004: the diploma date). The engine deletes the record's descendants
+    # first, then the record, then posts it; the descendants are re-posted in their own steps.
+    replace_on: tuple[str, ...] = ()
 
     def __post_init__(self):
         missing = {ref.resource for ref in self.references} - set(self.upstream)
@@ -100,6 +105,12 @@ class ResourceDefinition:
         """The natural key's field names as a child's reference to this resource spells them."""
         return tuple(path.rsplit(".", 1)[-1] for path in self.natural_key)
 
+    def replace_values(self, payload: Mapping[str, Any]) -> list[Any] | None:
+        """The values of ``replace_on`` in a payload; None when it holds none of them (adding or
+        removing them is an ordinary update, only a change of a present value forces DELETE/POST)."""
+        values = [_values_at(payload, path.split(".")) for path in self.replace_on]
+        return values if any(values) else None
+
     def reference_key(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         """The natural key in reference form: how a child's ``<x>Reference`` names this record."""
         key = {}
@@ -109,3 +120,12 @@ class ResourceDefinition:
                 value = value.get(part) if isinstance(value, Mapping) else None
             key[path.rsplit(".", 1)[-1]] = value
         return key
+
+
+def _values_at(value: Any, parts: list[str]) -> list[Any]:
+    """Every value at a dotted path, descending into arrays; sorted so array order does not count."""
+    if isinstance(value, list):
+        return sorted((v for item in value for v in _values_at(item, parts)), key=str)
+    if not parts:
+        return [] if value is None else [value]
+    return _values_at(value.get(parts[0]), parts[1:]) if isinstance(value, Mapping) else []
