@@ -78,3 +78,20 @@ def test_kill_during_updates_then_rerun_converges(demo):
     assert {r["id"] for r in server.records("studentSchoolAssociations")} == ids
     assert all(r["firstName"].endswith("x") for r in server.records("students"))
     assert_sends_nothing(env, server)
+
+
+def test_kill_between_a_replacement_delete_and_its_post_then_rerun_converges(demo):
+    conninfo, server, env = demo
+    run_sync(env)
+    # Every diploma date moves by a day within its term: each diploma's record is deleted, then
+    # posted again under the same key (seed 004); the kill falls between the DELETEs and the POSTs.
+    moved = sql(conninfo, "UPDATE sis.graduation SET diploma_date = diploma_date - 1 "
+                          "WHERE diploma_date IS NOT NULL AND diploma_type IS NOT NULL")
+    assert moved > 20
+    before = len(server.records("studentAcademicRecords"))
+    sync_killed_after_writes(env, server, 10, method="DELETE")
+    assert len(server.records("studentAcademicRecords")) < before  # deleted, not yet posted again
+    run_sync(env)
+    counts = assert_converged(conninfo, server)
+    assert counts["studentAcademicRecords"] == before
+    assert_sends_nothing(env, server)

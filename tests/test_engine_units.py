@@ -32,9 +32,11 @@ def test_graph_orders_posts_parents_first_and_deletes_children_first():
     assert steps.index("post.students") < steps.index("post.studentSchoolAssociations") < steps.index(
         "update.students")
     assert "delete.students" not in steps
-    deletes = [s for s in steps if s.startswith("delete.")]
-    assert deletes == ["delete.studentSchoolAssociations", "delete.schools", "delete.localEducationAgencies"]
-    assert GRAPH.descendants("localEducationAgencies") == ["schools", "studentSchoolAssociations"]
+    deletes = [s.removeprefix("delete.") for s in steps if s.startswith("delete.")]
+    assert deletes == [name for name in reversed(order) if RESOURCES[name].deletable]
+    assert deletes.index("studentSchoolAssociations") < deletes.index("schools") < deletes.index(
+        "localEducationAgencies")
+    assert {"schools", "studentSchoolAssociations"} <= set(GRAPH.descendants("localEducationAgencies"))
 
 
 def test_graph_selection_keeps_order_and_rejects_unknown():

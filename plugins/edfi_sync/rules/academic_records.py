@@ -177,11 +177,11 @@ def diploma(qualified: Qualification, mappings: Mappings) -> dict[str, Any]:
     """Seed: diplomaAwardDate "Report the Diploma Date if populated. Else, report the enrollment end
     date."; achievementCategoryDescriptor "Report the Ed-Fi Code from the mapping for this field based
     on the Diploma Type the student associated." Our reading: omitted with the default diploma type."""
+    diploma_type = diploma_type_descriptor(qualified.diploma_type, mappings)
     category = None
     if qualified.diploma_type is not None:
         category = mappings.require(SAR, "achievement_category", qualified.diploma_type)
-    return {"diplomaAwardDate": qualified.award_date,
-            "diplomaTypeDescriptor": diploma_type_descriptor(qualified.diploma_type, mappings),
+    return {"diplomaAwardDate": qualified.award_date, "diplomaTypeDescriptor": diploma_type,
             "achievementCategoryDescriptor": category}
 
 
