@@ -1,5 +1,5 @@
-"""Seed 004 end to end: studentAcademicRecords against the sandbox over HTTP, SIS data changed
-between runs, asserting the exact requests and the final ODS state.
+"""Seed 004 end to end: studentAcademicRecords, courseTranscripts and courses against the sandbox
+over HTTP, SIS data changed between runs, asserting the exact requests and the final ODS state.
 
 Fixture tests/fixtures/academic_records.sql on top of sync_small.sql, year 2025: Ana (1) graduates
 by diploma with transcripts in S1, S2, a 2024 S1 row re-aligned to 2025's S1 and a manual 2023 row
@@ -25,7 +25,7 @@ from e2e_helpers import YEAR, sql, sync
 pytestmark = pytest.mark.e2e
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SAR = "studentAcademicRecords"
+SAR, CT, COURSES = "studentAcademicRecords", "courseTranscripts", "courses"
 FALL, SPRING = "uri://ed-fi.org/TermDescriptor#Fall Semester", "uri://ed-fi.org/TermDescriptor#Spring Semester"
 YEAR_ROUND = "uri://ed-fi.org/TermDescriptor#Year Round"
 NM_DIPLOMA = "uri://nmped.org/DiplomaTypeDescriptor#"
@@ -58,6 +58,12 @@ def sars(server, year: int | None = None) -> dict[tuple[str, str], dict]:
     return found
 
 
+def transcripts(server) -> dict[tuple[str, str, str], dict]:
+    """The ODS's course transcripts by (student, course, term)."""
+    return {(r["studentAcademicRecordReference"]["studentUniqueId"], r["courseReference"]["courseCode"],
+             r["studentAcademicRecordReference"]["termDescriptor"]): r for r in server.records(CT)}
+
+
 def body(record: dict) -> dict:
     return {k: v for k, v in record.items() if k not in ("id", "_etag", "_lastModifiedDate")}
 
@@ -76,6 +82,20 @@ def sar_record(student, term, year=YEAR, lea=3500100, **fields):
     return {"educationOrganizationReference": {"educationOrganizationId": lea},
             "schoolYearTypeReference": {"schoolYear": year}, "studentReference": {"studentUniqueId": student},
             "termDescriptor": term, **fields}
+
+
+def transcript(student, course, term, result="Pass", grade="A", credits=0.5, year=YEAR, lea=3500100):
+    return {"courseAttemptResultDescriptor": f"uri://ed-fi.org/CourseAttemptResultDescriptor#{result}",
+            "courseReference": {"courseCode": course, "educationOrganizationId": lea},
+            "studentAcademicRecordReference": {"educationOrganizationId": lea, "schoolYear": year,
+                                               "studentUniqueId": student, "termDescriptor": term},
+            "attemptedCredits": credits, "earnedCredits": credits if result == "Pass" else 0,
+            "finalLetterGradeEarned": grade}
+
+
+def errors(conninfo, year=YEAR):
+    return {(e["resource"], e["sis_object_key"]): e for e in report_rows("errors", year, None, conninfo)
+            if e["resource"] in (SAR, CT, COURSES)}
 
 
 def test_full_sync_builds_every_case(records_sis, server):
@@ -119,15 +139,32 @@ def test_full_sync_builds_every_case(records_sis, server):
                                           "uri://ed-fi.org/AchievementCategoryDescriptor#Diploma Earned"}]),
     }
     assert {key: body(record) for key, record in found.items()} == expected
-    errors = [r for r in report_rows("errors", YEAR, SAR, records_sis)]
-    assert [(e["sis_object_key"], e["error_code"], e["action"]) for e in errors] == [
-        ("11", "term_not_determinable", "BUILD")]
-    assert "transcript 7302" in errors[0]["message"] and "'WI'" in errors[0]["message"]
-    assert errors[0]["student_unique_id"] == KIM
-    # The identity map names the student's SIS object and holds exactly the ODS's records.
+    assert {key: body(record) for key, record in transcripts(server).items()} == {
+        (ANA, "ENG4", FALL): transcript(ANA, "ENG4", FALL),
+        (ANA, "ENG4", SPRING): transcript(ANA, "ENG4", SPRING, grade="B"),
+        (ANA, "ENG3", FALL): transcript(ANA, "ENG3", FALL, credits=1),
+        (ANA, "ART1", YEAR_ROUND): transcript(ANA, "ART1", YEAR_ROUND, grade="P", credits=1),
+        (HAL, "ALG2", SPRING): transcript(HAL, "ALG2", SPRING, grade="C"),
+        (JO, "ENG4", SPRING): transcript(JO, "ENG4", SPRING, grade="B"),
+        (KIM, "ENG4", FALL): transcript(KIM, "ENG4", FALL),
+    }
+    # LEA-level courses, titled from their latest transcript row; HIS1's row fails (kept, see README).
+    assert {r["courseCode"]: (r["courseTitle"], r["identificationCodes"][0]["identificationCode"])
+            for r in server.records(COURSES)} == {
+        "ENG4": ("English IV", "ENG4"), "ENG3": ("English III", "ENG3"), "ART1": ("Art I (transfer)", "ART1"),
+        "ALG2": ("Algebra II", "ALG2"), "HIS1": ("History (transfer)", "HIS1")}
+    logged = errors(records_sis)
+    assert {key: (e["error_code"], e["action"]) for key, e in logged.items()} == {
+        (SAR, "11"): ("term_not_determinable", "BUILD"), (CT, "7302"): ("term_not_determinable", "BUILD")}
+    assert "transcript 7302" in logged[(CT, "7302")]["message"] and "'WI'" in logged[(CT, "7302")]["message"]
+    assert logged[(CT, "7302")]["student_unique_id"] == KIM
+    # The identity map names the student (SAR) and the transcript row (course transcript).
     mapped = sql(records_sis, "SELECT sis_object_key, natural_key->>'termDescriptor', edfi_id "
                               "FROM edfi_sync.identity_map WHERE resource = %s", SAR)
     assert sorted(mapped) == sorted((str(int(k[0][-2:])), k[1], r["id"]) for k, r in found.items())
+    assert sorted(k for k, in sql(records_sis, "SELECT sis_object_key FROM edfi_sync.identity_map "
+                                               "WHERE resource = %s", CT)) == [
+        "7001", "7002", "7003", "7004", "7101", "7201", "7301"]
 
 
 def test_unchanged_rerun_sends_nothing(records_sis, server):
@@ -139,20 +176,23 @@ def test_unchanged_rerun_sends_nothing(records_sis, server):
 
 def test_diploma_date_moved_within_the_term_is_delete_then_post(records_sis, server):
     sync(records_sis)
-    before = sars(server)
+    before, before_transcripts = sars(server), transcripts(server)
     sql(records_sis, "UPDATE sis.graduation SET diploma_date = '2025-05-20' WHERE graduation_id = 501")
     since = last_seq(server)
     summary = sync(records_sis)
-    # The key did not change, yet the record is deleted and posted again, the DELETE first.
-    assert sent(server, since) == [("DELETE", SAR), ("POST", SAR)]
-    deleted = next(r for r in server.requests(since) if r["method"] == "DELETE")
-    assert deleted["path"].endswith(before[(ANA, SPRING)]["id"])
+    # The key did not change, yet the record is deleted and posted again, the DELETE first, its
+    # transcript deleted before it and posted again after it.
+    assert sent(server, since) == [("DELETE", CT), ("DELETE", SAR), ("POST", SAR), ("POST", CT)]
+    deleted = [r["path"].rsplit("/", 1)[1] for r in server.requests(since) if r["method"] == "DELETE"]
+    assert deleted == [before_transcripts[(ANA, "ENG4", SPRING)]["id"], before[(ANA, SPRING)]["id"]]
     after = sars(server)
     assert after[(ANA, SPRING)]["id"] != before[(ANA, SPRING)]["id"]
     assert after[(ANA, SPRING)]["diplomas"][0]["diplomaAwardDate"] == "2025-05-20"
     assert {k: r["id"] for k, r in after.items() if k != (ANA, SPRING)} == {
         k: r["id"] for k, r in before.items() if k != (ANA, SPRING)}
-    assert summary.by_resource()[SAR]["replace_DELETE.ok"] == 1
+    assert body(transcripts(server)[(ANA, "ENG4", SPRING)]) == body(before_transcripts[(ANA, "ENG4", SPRING)])
+    counts = summary.by_resource()[SAR]
+    assert counts["replace_DELETE.ok"] == 1 and counts["courseTranscripts:replace_DELETE.ok"] == 1
     assert sql(records_sis, "SELECT edfi_id FROM edfi_sync.identity_map WHERE resource = %s "
                             "AND natural_key->>'studentUniqueId' = %s AND natural_key->>'termDescriptor' = %s",
                SAR, ANA, SPRING) == [(after[(ANA, SPRING)]["id"],)]
@@ -180,10 +220,12 @@ def test_diploma_date_moved_out_of_the_year_deletes_every_record(records_sis, se
     sql(records_sis, "UPDATE sis.graduation SET diploma_date = '2025-07-18' WHERE graduation_id = 501")
     since = last_seq(server)
     sync(records_sis)
-    assert sent(server, since) == [("DELETE", SAR)] * 3
-    assert not [k for k in sars(server) if k[0] == ANA]
-    assert sql(records_sis, "SELECT count(*) FROM edfi_sync.identity_map WHERE resource = %s AND "
-                            "student_unique_id = %s", SAR, ANA) == [(0,)]
+    # Transcripts, then records, then the courses nobody else takes.
+    assert sent(server, since) == [("DELETE", CT)] * 4 + [("DELETE", SAR)] * 3 + [("DELETE", COURSES)] * 2
+    assert not [k for k in sars(server) if k[0] == ANA] and not [k for k in transcripts(server) if k[0] == ANA]
+    assert {r["courseCode"] for r in server.records(COURSES)} == {"ENG4", "ALG2", "HIS1"}
+    assert sql(records_sis, "SELECT resource, count(*) FROM edfi_sync.identity_map WHERE student_unique_id = %s "
+                            "AND resource IN (%s, %s) GROUP BY 1", ANA, SAR, CT) == []
 
 
 def test_diploma_type_change_is_a_put(records_sis, server):
@@ -200,15 +242,37 @@ def test_diploma_type_change_is_a_put(records_sis, server):
                                       "uri://ed-fi.org/AchievementCategoryDescriptor#Certificate Earned"}]
 
 
-def test_term_override_change_reposts_the_record_under_its_new_term(records_sis, server):
+def test_term_override_change_reposts_the_record_and_its_transcripts(records_sis, server):
     sync(records_sis)
     sql(records_sis, "UPDATE sis.transcript_course SET edfi_term_override = 'SS' WHERE transcript_id = 7004")
     since = last_seq(server)
     sync(records_sis)
-    # A new key: the new record is posted, the old one deleted once everything is posted.
-    assert sent(server, since) == [("POST", SAR), ("DELETE", SAR)]
-    terms = {k[1] for k in sars(server) if k[0] == ANA}
-    assert terms == {FALL, SPRING, "uri://ed-fi.org/TermDescriptor#Summer Semester"}
+    # New keys: the record and its transcript are posted; then the old transcript, then the old
+    # record are deleted (children first).
+    assert sent(server, since) == [("POST", SAR), ("POST", CT), ("DELETE", CT), ("DELETE", SAR)]
+    summer = "uri://ed-fi.org/TermDescriptor#Summer Semester"
+    assert {k[1] for k in sars(server) if k[0] == ANA} == {FALL, SPRING, summer}
+    assert (ANA, "ART1", summer) in transcripts(server) and (ANA, "ART1", YEAR_ROUND) not in transcripts(server)
+
+
+def test_term_mapping_change_takes_effect_on_resync_and_reposts_records_and_transcripts(records_sis, server):
+    sync(records_sis)
+    sql(records_sis, "UPDATE edfi_sync.mapping SET code_value = 'Semester' "
+                     "WHERE resource = 'sessions' AND sis_value = 'S1'")
+    since = last_seq(server)
+    sync(records_sis)
+    assert sent(server, since) == []  # a mapping change waits for a resync (seed rule)
+    sync(records_sis, resync=True, resources=(SAR, CT))
+    semester = "uri://ed-fi.org/TermDescriptor#Semester"
+    # Ana, Jo, Kim: Fall -> Semester, with Ana's and Kim's 3 transcripts; then the old transcripts,
+    # then the old records are deleted (children first). Kim's old record stays: a transcript of his
+    # fails to build (7302), and a student whose records fail is never deleted from.
+    assert sent(server, since) == [("POST", SAR)] * 3 + [("POST", CT)] * 3 + [("DELETE", CT)] * 3 + [
+        ("DELETE", SAR)] * 2
+    assert [k for k in sars(server) if k[1] == FALL] == [(KIM, FALL)]
+    assert {k for k in sars(server) if k[1] == semester} == {(ANA, semester), (JO, semester), (KIM, semester)}
+    assert {k for k in transcripts(server) if k[2] == semester} == {
+        (ANA, "ENG4", semester), (ANA, "ENG3", semester), (KIM, "ENG4", semester)}
 
 
 @pytest.mark.parametrize("change", [
@@ -221,8 +285,8 @@ def test_a_student_who_stops_qualifying_loses_his_records(records_sis, server, c
     sql(records_sis, change)
     since = last_seq(server)
     sync(records_sis)
-    assert sent(server, since) == [("DELETE", SAR), ("DELETE", SAR)]
-    assert not [k for k in sars(server) if k[0] == JO]
+    assert sent(server, since) == [("DELETE", CT), ("DELETE", SAR), ("DELETE", SAR)]
+    assert not [k for k in sars(server) if k[0] == JO] and not [k for k in transcripts(server) if k[0] == JO]
 
 
 def test_end_status_changed_to_a_non_graduate_deletes_the_records(records_sis, server):
@@ -230,20 +294,59 @@ def test_end_status_changed_to_a_non_graduate_deletes_the_records(records_sis, s
     sql(records_sis, "UPDATE sis.enrollment SET end_status = 'WE' WHERE enrollment_id = 1010")
     since = last_seq(server)
     sync(records_sis)
-    # The SSA's exit type changes (PUT), then the graduate's record goes.
-    assert sent(server, since) == [("PUT", "studentSchoolAssociations"), ("DELETE", SAR)]
+    # The SSA's exit type changes (PUT), then the transcript, the record and his course go.
+    assert sent(server, since) == [("PUT", "studentSchoolAssociations"), ("DELETE", CT), ("DELETE", SAR),
+                                   ("DELETE", COURSES)]
     assert not [k for k in sars(server) if k[0] == HAL]
 
 
-def test_fixed_term_is_sent_and_its_error_resolved(records_sis, server):
+def test_fixed_term_is_sent_and_its_errors_resolved(records_sis, server):
     sync(records_sis)
     sql(records_sis, "UPDATE sis.transcript_course SET edfi_term_override = 'Q1' WHERE transcript_id = 7302")
     since = last_seq(server)
     sync(records_sis)
-    # 7302 lands in First Quarter; every record of Kim's gets the same cumulative credits as before.
-    assert sent(server, since) == [("POST", SAR)]
-    assert (KIM, "uri://ed-fi.org/TermDescriptor#First Quarter") in sars(server)
-    assert [r["resolved"] for r in report_rows("errors", YEAR, SAR, records_sis)] == [True]
+    # 7302 lands in First Quarter: a new record and its transcript (its course was already there).
+    assert sent(server, since) == [("POST", SAR), ("POST", CT)]
+    assert (KIM, "HIS1", "uri://ed-fi.org/TermDescriptor#First Quarter") in transcripts(server)
+    assert {key: e["resolved"] for key, e in errors(records_sis).items()} == {(SAR, "11"): True, (CT, "7302"): True}
+
+
+def test_grade_change_is_a_put(records_sis, server):
+    sync(records_sis)
+    before = transcripts(server)[(ANA, "ENG4", FALL)]
+    sql(records_sis, "UPDATE sis.transcript_course SET grade = 'A-' WHERE transcript_id = 7001")
+    since = last_seq(server)
+    sync(records_sis)
+    assert sent(server, since) == [("PUT", CT)]
+    after = transcripts(server)[(ANA, "ENG4", FALL)]
+    assert after["id"] == before["id"] and after["finalLetterGradeEarned"] == "A-"
+
+
+def test_pass_to_fail_is_delete_post(records_sis, server):
+    sync(records_sis)
+    before = transcripts(server)[(ANA, "ENG4", FALL)]
+    sql(records_sis, "UPDATE sis.transcript_credit SET credits_earned = 0 WHERE transcript_id = 7001")
+    since = last_seq(server)
+    sync(records_sis)
+    # Ana's earned credits change on her three records (PUT); the result is part of the transcript's
+    # key: the Fail transcript is posted and the Pass one deleted.
+    assert sent(server, since) == [("PUT", SAR)] * 3 + [("POST", CT), ("DELETE", CT)]
+    after = transcripts(server)[(ANA, "ENG4", FALL)]
+    assert after["id"] != before["id"]
+    assert body(after) == transcript(ANA, "ENG4", FALL, result="Fail")
+    assert sars(server)[(ANA, FALL)]["sessionEarnedCredits"] == 0
+
+
+def test_retaken_course_realigned_to_the_same_term_is_sent_once_and_logged(records_sis, server):
+    # Ana took ENG4 in 2024's S1 too: re-aligned to 2025's S1, it has the key of 7001.
+    sql(records_sis, "INSERT INTO sis.grading_score VALUES (90004, 800021, 1, 10111, 'D')")
+    sql(records_sis, "INSERT INTO sis.transcript_course VALUES (7005, 1, 10, 2024, 'ENG4', 'English IV', 90004, NULL, 'D')")
+    sql(records_sis, "INSERT INTO sis.transcript_credit VALUES (7005, 7005, 0.5, 0.5)")
+    sync(records_sis)
+    assert body(transcripts(server)[(ANA, "ENG4", FALL)]) == transcript(ANA, "ENG4", FALL)  # 7001, the latest year
+    duplicate = errors(records_sis)[(CT, "7005")]
+    assert duplicate["error_code"] == "duplicate_sis_record" and "7001" in duplicate["message"]
+    assert sars(server)[(ANA, FALL)]["cumulativeAttemptedCredits"] == 3.5  # its credits still count
 
 
 def test_backfill_of_the_previous_year_ignores_later_credits(records_sis, server):
@@ -262,3 +365,5 @@ def test_backfill_of_the_previous_year_ignores_later_credits(records_sis, server
                                       "diplomaAwardDate": "2024-05-24", "diplomaTypeDescriptor": NM_DIPLOMA + "2",
                                       "achievementCategoryDescriptor":
                                           "uri://ed-fi.org/AchievementCategoryDescriptor#Certificate Earned"}])}
+    assert [body(r) for r in server.records(CT)] == [transcript(LEE, "ENG3", SPRING, credits=1, year=2024)]
+    assert [r["courseCode"] for r in server.records(COURSES)] == ["ENG3"]

@@ -10,9 +10,10 @@ import pytest
 from edfi_sync.resources import RESOURCES
 from edfi_sync.resources.base import BuildContext, BuildError
 from edfi_sync.rules.academic_records import (Enrollment, Graduation, Qualification, Term, TermNotDeterminable,
-                                              Transcript, cumulative_credits, diploma, diploma_term,
-                                              diploma_type_descriptor, graduated_by_end_status, plan, qualification,
-                                              session_credits, transcript_term, usable_graduation)
+                                              Transcript, course_attempt_result, cumulative_credits, diploma,
+                                              diploma_term, diploma_type_descriptor, earned_credits,
+                                              graduated_by_end_status, plan, qualification, session_credits,
+                                              transcript_term, usable_graduation)
 from edfi_sync.rules.common import Mappings, SchoolYear, UnmappedValue
 
 Y = 2025
@@ -351,3 +352,68 @@ def test_plan_skips_rows_after_the_year():
     planned = plan([graduation()], [enrollment()], [row(transcript_id=1, end_year=2026, transcript_override="S1")],
                    YEAR, MAPPINGS)
     assert planned.transcript_terms == {} and planned.terms == [TERM + "Spring Semester"]
+
+
+# --- courseTranscripts and courses (SPEC §7) --------------------------------------------------------------------
+
+RESULT = "uri://ed-fi.org/CourseAttemptResultDescriptor#"
+
+
+@pytest.mark.parametrize("earned, mappings, expected", [
+    # "courseAttemptResultDescriptor (Pass when earned > 0, else Fail; mappable)"
+    ("0.5", MAPPINGS, RESULT + "Pass"), ("0", MAPPINGS, RESULT + "Fail"), (None, MAPPINGS, RESULT + "Fail"),
+    ("1", Mappings({("courseTranscripts", "course_attempt_result", "pass"): "uri://nm/Result#P"}), "uri://nm/Result#P"),
+])
+def test_course_attempt_result(earned, mappings, expected):
+    assert course_attempt_result(credited(1, Y, "1", earned), mappings) == expected
+
+
+@pytest.mark.parametrize("has_credit, data_standard, expected", [
+    # "A row without a transcript_credit row sends earnedCredits 0 under DS 4.0 (required there) and
+    # omits it under DS 5."
+    (True, "4.0", Decimal("0.5")), (True, "5", Decimal("0.5")), (False, "4.0", Decimal(0)), (False, "5", None),
+])
+def test_earned_credits_per_data_standard(has_credit, data_standard, expected):
+    row_ = credited(1, Y, "0.5" if has_credit else None, "0.5" if has_credit else None, has_credit)
+    assert earned_credits(row_, data_standard) == expected
+
+
+def built_items(resource, row_, data_standard="4.0"):
+    definition = RESOURCES[resource]
+    items = list(definition.build(row_, BuildContext(YEAR, MAPPINGS, data_standard)))
+    return ([definition.model.model_validate(i.body).to_json() for i in items if not isinstance(i, BuildError)],
+            [(i.error_code, i.details.get("sis_object_key")) for i in items if isinstance(i, BuildError)])
+
+
+def test_course_transcripts_one_per_row_under_the_record_of_its_term_and_an_error_for_the_rest():
+    transcripts, failures = built_items("courseTranscripts", student_row([GRAD], transcripts=[
+        {**TRANSCRIPTS[0], "course_number": "ENG4", "grade": "A"}, {**TRANSCRIPTS[1], "course_number": "HIS1"}]))
+    assert transcripts == [{
+        "courseAttemptResultDescriptor": RESULT + "Pass",
+        "courseReference": {"courseCode": "ENG4", "educationOrganizationId": 3500100},
+        "studentAcademicRecordReference": {"educationOrganizationId": 3500100, "schoolYear": Y,
+                                           "studentUniqueId": "700", "termDescriptor": TERM + "Fall Semester"},
+        "earnedCredits": 0.5, "attemptedCredits": 0.5, "finalLetterGradeEarned": "A"}]
+    assert failures == [("term_not_determinable", "12")]
+
+
+def test_course_transcripts_of_a_student_whose_records_fail_are_each_an_error():
+    # The diploma type has no mapping: no record, so none of his transcripts can be sent (nor deleted).
+    _, failures = built_items("courseTranscripts", student_row([{**GRAD, "diploma_type": "5"}], transcripts=TRANSCRIPTS))
+    assert failures == [("parent_failed", "11"), ("parent_failed", "12")]
+
+
+def test_no_course_transcripts_or_courses_for_non_graduates():
+    assert built_items("courseTranscripts", student_row([], transcripts=TRANSCRIPTS)) == ([], [])
+    assert built_items("courses", student_row([], transcripts=TRANSCRIPTS)) == ([], [])
+
+
+def test_courses_are_the_lea_courses_of_the_transcript_rows():
+    courses, _ = built_items("courses", student_row([GRAD], transcripts=[
+        {**TRANSCRIPTS[0], "course_number": "ENG4", "course_name": "English IV"},
+        {**TRANSCRIPTS[1], "course_number": None, "course_name": "Independent Study"}]))
+    assert courses == [{"courseCode": "ENG4", "educationOrganizationReference": {"educationOrganizationId": 3500100},
+                        "courseTitle": "English IV", "numberOfParts": 1, "identificationCodes": [{
+                            "courseIdentificationSystemDescriptor":
+                                "uri://ed-fi.org/CourseIdentificationSystemDescriptor#LEA course code",
+                            "identificationCode": "ENG4"}]}]

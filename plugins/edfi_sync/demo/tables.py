@@ -399,21 +399,21 @@ def transcripts(world: World, s: Student, rng: Random) -> list[list]:
             school_id = s.school_id if back == 0 else s.prior_school_id
             for course, _, scores in schedule(world, s, back):
                 for _, score_id, letter in scores:
-                    found.append([school_id, year - back, course.number, course.name, score_id, None, GRADES[grade],
+                    found.append([school_id, year - back, course.number, course.name, score_id, None, letter,
                                   "0.5", "0" if letter == "F" else "0.5", True])
     for back in (2, 3):
         grade = s.grade - back
         if grade in HIGH_SCHOOL:
             for course in courses_for(grade, rng):
                 for _ in (1, 2):
+                    letter = "F" if rng.random() < 0.05 else rng.choice(LETTERS[:-1])
                     found.append([s.prior_school_id, year - back, course.number, course.name.upper(), None, None,
-                                  GRADES[grade], "0.5", "0" if rng.random() < 0.05 else "0.5", True])
+                                  letter, "0.5", "0" if letter == "F" else "0.5", True])
     if "transfer_credits" in s.cases:
         for course in rng.sample(HIGH_SCHOOL_ELECTIVES, 4):
-            found.append([None, year - 1, course.number, f"{course.name} (transfer)", None, None,
-                          GRADES[min(s.grade, 12) - 1], "1", "1", True])
+            found.append([None, year - 1, course.number, f"{course.name} (transfer)", None, None, "P", "1", "1", True])
     if "null_course_number" in s.cases:
-        found.append([None, year - 1, None, "Independent Study", None, None, "11", "1", "1", True])
+        found.append([None, year - 1, None, "Independent Study", None, None, "P", "1", "1", True])
     if found and "transcript_override" in s.cases:
         found[0][5] = "S1"  # on a scored row of Y (or Y-1 for last year's graduates)
         found[-1][5] = "SS"

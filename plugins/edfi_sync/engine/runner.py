@@ -281,6 +281,8 @@ class YearSync:
         ods_count = self._fetch_ods(definition, counts) if self.options.resync else None
         with self.conn.transaction(), self.conn.cursor(row_factory=dict_row) as cur:
             duplicates = cur.execute(queries.engine("mark_duplicates"), params).fetchall()
+            if duplicates and definition.merge_duplicates:
+                counts["merged"], duplicates = len(duplicates), []
             self._log_marked(definition, duplicates, "duplicate_sis_record",
                              lambda row: f"duplicate of SIS {definition.sis_object_type} {row['kept_object_key']}")
             if self.options.schools:

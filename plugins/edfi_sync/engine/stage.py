@@ -87,16 +87,19 @@ def _drafts(definition: ResourceDefinition, row: dict, ctx: BuildContext) -> Ite
     """The build rule's drafts for a row, with rule errors turned into failures."""
     try:
         built = definition.build(row, ctx)
-        yield from ([built] if isinstance(built, Draft) else built)
+        for item in ([built] if isinstance(built, Draft) else built):
+            # A rule making several records of one row yields the error of one it cannot make.
+            yield _failure(definition, row, item.error_code, item.message,
+                           item.details.get("sis_object_key")) if isinstance(item, BuildError) else item
     except UnmappedValue as exc:
         yield _failure(definition, row, "unmapped_value", str(exc))
     except BuildError as exc:
         yield _failure(definition, row, exc.error_code, exc.message)
 
 
-def _failure(definition, row, code, message) -> StagedFailure:
+def _failure(definition, row, code, message, sis_object_key: str | None = None) -> StagedFailure:
     key_column = next(iter(row))  # extracts select the SIS object key first
-    return StagedFailure(str(row[key_column]), code, message, [], None, None, row.get("state_id"),
+    return StagedFailure(sis_object_key or str(row[key_column]), code, message, [], None, None, row.get("state_id"),
                          " ".join(filter(None, (row.get("first_name"), row.get("last_name")))) or None, ())
 
 

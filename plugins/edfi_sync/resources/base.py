@@ -69,7 +69,9 @@ class BuildError(Exception):
         self.error_code, self.message, self.details = error_code, message, details
 
 
-BuildRule = Callable[[Mapping[str, Any], BuildContext], "Draft | Iterable[Draft]"]
+# A rule making several records of one row may yield a BuildError (with details sis_object_key)
+# for one it cannot make; the others are still sent.
+BuildRule = Callable[[Mapping[str, Any], BuildContext], "Draft | Iterable[Draft | BuildError]"]
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,9 @@ class ResourceDefinition:
     # natural key stays (seed 004: the diploma date). The engine deletes the record's descendants
     # first, then the record, then posts it; the descendants are re-posted in their own steps.
     replace_on: tuple[str, ...] = ()
+    # Several SIS rows with one natural key are one record by design (an LEA-level course many
+    # transcripts name): the highest precedence is sent and the others are not logged as duplicates.
+    merge_duplicates: bool = False
 
     def __post_init__(self):
         missing = {ref.resource for ref in self.references} - set(self.upstream)

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any, Iterator, Mapping
 
 from ..rules.academic_records import (AcademicRecordPlan, Enrollment, Graduation, TermNotDeterminable, Transcript,
-                                      cumulative_credits, diploma, plan, session_credits)
+                                      cumulative_credits, diploma, latest_primary, plan, session_credits)
 from .base import BuildContext, BuildError, Draft, EdFiModel, Reference, ResourceDefinition
 from .fields import DescriptorUri, EducationOrganizationReference, SchoolYearTypeReference, StudentReference
 
@@ -35,9 +35,19 @@ class StudentAcademicRecord(EdFiModel):
     diplomas: list[Diploma] | None = None
 
 
+# The Resource Preferences the records, their course transcripts and their courses read.
+MAPPING_FIELDS = (("studentAcademicRecords", "diploma_type"), ("studentAcademicRecords", "achievement_category"),
+                  ("studentAcademicRecords", "transcript_term_override"), ("sessions", "term"),
+                  ("studentSchoolAssociations", "exit_withdraw_type"))
+
+
+def transcripts_of(row: Mapping[str, Any]) -> list[Transcript]:
+    return [Transcript.of(t) for t in row["transcripts"]]
+
+
 def student_records(row: Mapping[str, Any], ctx: BuildContext) -> tuple[AcademicRecordPlan | None, list[Transcript]]:
-    """The plan of a student's records from an academic_record_student row (courseTranscripts too)."""
-    transcripts = [Transcript.of(t) for t in row["transcripts"]]
+    """The plan of a student's records from an academic_record_student row."""
+    transcripts = transcripts_of(row)
     try:
         planned = plan((Graduation.of(g) for g in row["graduations"]), (Enrollment.of(e) for e in row["enrollments"]),
                        transcripts, ctx.school_year, ctx.mappings)
@@ -51,44 +61,62 @@ def student_fields(row: Mapping[str, Any]) -> dict[str, Any]:
             "student_name": " ".join(filter(None, (row["first_name"], row["last_name"]))) or None}
 
 
+def district_of(row: Mapping[str, Any], planned: AcademicRecordPlan | None) -> str | None:
+    """The LEA of the records: the district of the school case 4 reads (the student's latest primary
+    enrollment when there is no plan)."""
+    enrollment = (planned.qualified.school_enrollment if planned is not None
+                  else latest_primary(Enrollment.of(e) for e in row["enrollments"]))
+    return enrollment.district_number if enrollment is not None else None
+
+
 def record_reference(planned: AcademicRecordPlan, row: Mapping[str, Any], ctx: BuildContext, term: str) -> dict:
     """The SAR's natural key: the LEA of the student's school, the year, the student, the term."""
-    return {"educationOrganizationId": planned.qualified.school_enrollment.district_number,
-            "schoolYear": ctx.school_year.end_year, "studentUniqueId": row["state_id"], "termDescriptor": term}
+    return {"educationOrganizationId": district_of(row, planned), "schoolYear": ctx.school_year.end_year,
+            "studentUniqueId": row["state_id"], "termDescriptor": term}
 
 
 def _float(value) -> float | None:
     return None if value is None else float(value)
 
 
-def build(row, ctx: BuildContext) -> Iterator[Draft]:
+def academic_records(row: Mapping[str, Any], ctx: BuildContext) -> tuple[AcademicRecordPlan, list[Transcript],
+                                                                         list[dict[str, Any]]] | None:
+    """A qualifying student's plan, transcript rows and record bodies (one per term); None for anyone
+    else. Raises when the student's records cannot be built at all (courseTranscripts read it too)."""
     planned, transcripts = student_records(row, ctx)
     if planned is None:
-        return
+        return None
     year = ctx.school_year.end_year
     awarded = diploma(planned.qualified, ctx.mappings)
     cumulative = cumulative_credits(transcripts, year)
     gpa = _float(row["cum_gpa"]) if ctx.data_standard.startswith("4") else None  # DS 5 dropped the column
+    bodies = []
     for term in planned.terms:
         key = record_reference(planned, row, ctx, term)
         session = session_credits(planned.transcript_terms, transcripts, year, term, bool(transcripts))
-        yield Draft(
-            sis_object_key=str(row["person_id"]),
-            body={
-                "educationOrganizationReference": {"educationOrganizationId": key["educationOrganizationId"]},
-                "schoolYearTypeReference": {"schoolYear": year},
-                "studentReference": {"studentUniqueId": row["state_id"]},
-                "termDescriptor": term,
-                "cumulativeAttemptedCredits": _float(cumulative.attempted),
-                "cumulativeEarnedCredits": _float(cumulative.earned),
-                "sessionAttemptedCredits": _float(session.attempted),
-                "sessionEarnedCredits": _float(session.earned),
-                "cumulativeGradePointAverage": gpa,
-                "diplomas": [awarded] if term == planned.diploma_term else None,
-            },
-            precedence=(year, row["person_id"]),
-            **student_fields(row),
-        )
+        bodies.append({
+            "educationOrganizationReference": {"educationOrganizationId": key["educationOrganizationId"]},
+            "schoolYearTypeReference": {"schoolYear": year},
+            "studentReference": {"studentUniqueId": row["state_id"]},
+            "termDescriptor": term,
+            "cumulativeAttemptedCredits": _float(cumulative.attempted),
+            "cumulativeEarnedCredits": _float(cumulative.earned),
+            "sessionAttemptedCredits": _float(session.attempted),
+            "sessionEarnedCredits": _float(session.earned),
+            "cumulativeGradePointAverage": gpa,
+            "diplomas": [awarded] if term == planned.diploma_term else None,
+        })
+    return planned, transcripts, bodies
+
+
+def build(row, ctx: BuildContext) -> Iterator[Draft]:
+    found = academic_records(row, ctx)
+    if found is None:
+        return
+    planned, _, bodies = found
+    for body in bodies:
+        yield Draft(sis_object_key=str(row["person_id"]), body=body,
+                    precedence=(ctx.school_year.end_year, row["person_id"]), **student_fields(row))
     if planned.undetermined:
         # The records of the other terms are sent; this row keeps the student's records from deletion.
         raise BuildError("term_not_determinable", "; ".join(planned.undetermined.values()))
@@ -108,7 +136,5 @@ DEFINITION = ResourceDefinition(
                           {"educationOrganizationId": "localEducationAgencyId"}),
                 Reference("studentReference", "students")),
     replace_on=("diplomas.diplomaAwardDate",),
-    mapping_fields=(("studentAcademicRecords", "diploma_type"), ("studentAcademicRecords", "achievement_category"),
-                    ("studentAcademicRecords", "transcript_term_override"), ("sessions", "term"),
-                    ("studentSchoolAssociations", "exit_withdraw_type")),
+    mapping_fields=MAPPING_FIELDS,
 )

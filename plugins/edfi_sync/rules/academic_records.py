@@ -317,3 +317,19 @@ def plan(graduations: Iterable[Graduation], enrollments: Iterable[Enrollment], t
     term = diploma_term(qualified.award_date, qualified.school_enrollment, mappings)
     return AcademicRecordPlan(qualified, found, term, undetermined)
 
+
+
+def course_attempt_result(transcript: Transcript, mappings: Mappings) -> str:
+    """SPEC §7 courseTranscripts: "courseAttemptResultDescriptor (Pass when earned > 0, else Fail;
+    mappable)" through the (courseTranscripts, course_attempt_result, pass|fail) mapping."""
+    outcome = "pass" if (transcript.credits_earned or 0) > 0 else "fail"
+    return mappings.get("courseTranscripts", "course_attempt_result", outcome) or \
+        f"uri://ed-fi.org/CourseAttemptResultDescriptor#{outcome.capitalize()}"
+
+
+def earned_credits(transcript: Transcript, data_standard: str) -> Decimal | None:
+    """SPEC §7 courseTranscripts: "A row without a transcript_credit row sends earnedCredits 0 under
+    DS 4.0 (required there) and omits it under DS 5."""
+    if transcript.has_credit:
+        return transcript.credits_earned or Decimal(0)
+    return Decimal(0) if data_standard.startswith("4") else None
