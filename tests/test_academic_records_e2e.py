@@ -367,3 +367,30 @@ def test_backfill_of_the_previous_year_ignores_later_credits(records_sis, server
                                           "uri://ed-fi.org/AchievementCategoryDescriptor#Certificate Earned"}])}
     assert [body(r) for r in server.records(CT)] == [transcript(LEE, "ENG3", SPRING, credits=1, year=2024)]
     assert [r["courseCode"] for r in server.records(COURSES)] == ["ENG3"]
+
+
+def test_demo_syncs_every_resource_and_only_its_broken_cases_are_errors(sis_db, tmp_path):
+    from edfi_sync.demo.world import CASEBOOK, CASES
+    from e2e_helpers import api_env, assert_converged, assert_sends_nothing, demo_sandbox, load_demo, run_sync
+
+    descriptors = tmp_path / "descriptors.json"
+    load_demo(0.2, descriptors)
+    with demo_sandbox(descriptors) as demo:
+        env = api_env(demo)
+        run_sync(env)
+        counts = assert_converged(sis_db, demo)
+        assert min(counts[name] for name in (SAR, CT, COURSES)) > 0
+        broken = {n + 1 for n, (_, cases) in enumerate(CASEBOOK)
+                  if any(CASES[case].text.startswith("BROKEN") for case in cases)}
+        broken_students = {state_id for state_id, in sql(sis_db, "SELECT state_id FROM sis.person "
+                                                                  "WHERE person_id = ANY(%s)", sorted(broken))}
+        rows = report_rows("errors", YEAR, None, sis_db)
+        assert {r["student_unique_id"] for r in rows} - {None} <= broken_students
+        # Rows that name no student: the school without a number and the person without a state id.
+        assert {(r["resource"], r["error_code"]) for r in rows if r["student_unique_id"] is None} <= {
+            ("schools", "schema_validation"), ("students", "schema_validation"),
+            ("studentSchoolAssociations", "schema_validation")}
+        logged = {(r["resource"], r["error_code"]) for r in rows if r["resource"] in (SAR, CT, COURSES)}
+        assert logged == {(SAR, "unmapped_value"), (SAR, "term_not_determinable"), (CT, "parent_failed"),
+                          (CT, "term_not_determinable"), (CT, "schema_validation"), (CT, "duplicate_sis_record")}
+        assert_sends_nothing(env, demo)
