@@ -158,6 +158,8 @@ def test_full_sync_builds_every_case(records_sis, server):
         (SAR, "11"): ("term_not_determinable", "BUILD"), (CT, "7302"): ("term_not_determinable", "BUILD")}
     assert "transcript 7302" in logged[(CT, "7302")]["message"] and "'WI'" in logged[(CT, "7302")]["message"]
     assert logged[(CT, "7302")]["student_unique_id"] == KIM
+    # Kim's other records were sent: that does not resolve the problem of his transcript.
+    assert [e["resolved"] for e in logged.values()] == [False, False]
     # The identity map names the student (SAR) and the transcript row (course transcript).
     mapped = sql(records_sis, "SELECT sis_object_key, natural_key->>'termDescriptor', edfi_id "
                               "FROM edfi_sync.identity_map WHERE resource = %s", SAR)
@@ -394,3 +396,8 @@ def test_demo_syncs_every_resource_and_only_its_broken_cases_are_errors(sis_db, 
         assert logged == {(SAR, "unmapped_value"), (SAR, "term_not_determinable"), (CT, "parent_failed"),
                           (CT, "term_not_determinable"), (CT, "schema_validation"), (CT, "duplicate_sis_record")}
         assert_sends_nothing(env, demo)
+        # The second run met every problem again: the same open rows, refreshed, none resolved.
+        again = report_rows("errors", YEAR, None, sis_db)
+        assert sorted((r["resource"], r["sis_object_key"], r["error_code"]) for r in again) == sorted(
+            (r["resource"], r["sis_object_key"], r["error_code"]) for r in rows)
+        assert not any(r["resolved"] for r in again)
