@@ -78,6 +78,15 @@ def last_seq(server) -> int:
     return (server.requests() or [{"seq": 0}])[-1]["seq"]
 
 
+def sync_after(conninfo, server, *changes: str) -> int:
+    """Change the SIS, sync; the request-log position before the sync (for ``sent``)."""
+    since = last_seq(server)
+    for change in changes:
+        sql(conninfo, change)
+    sync(conninfo)
+    return since
+
+
 def sar_record(student, term, year=YEAR, lea=3500100, **fields):
     return {"educationOrganizationReference": {"educationOrganizationId": lea},
             "schoolYearTypeReference": {"schoolYear": year}, "studentReference": {"studentUniqueId": student},
@@ -171,9 +180,7 @@ def test_full_sync_builds_every_case(records_sis, server):
 
 def test_unchanged_rerun_sends_nothing(records_sis, server):
     sync(records_sis)
-    since = last_seq(server)
-    sync(records_sis)
-    assert sent(server, since) == []
+    assert sent(server, sync_after(records_sis, server)) == []
 
 
 def test_diploma_date_moved_within_the_term_is_delete_then_post(records_sis, server):
@@ -198,17 +205,13 @@ def test_diploma_date_moved_within_the_term_is_delete_then_post(records_sis, ser
     assert sql(records_sis, "SELECT edfi_id FROM edfi_sync.identity_map WHERE resource = %s "
                             "AND natural_key->>'studentUniqueId' = %s AND natural_key->>'termDescriptor' = %s",
                SAR, ANA, SPRING) == [(after[(ANA, SPRING)]["id"],)]
-    since = last_seq(server)
-    sync(records_sis)
-    assert sent(server, since) == []
+    assert sent(server, sync_after(records_sis, server)) == []
 
 
 def test_diploma_date_moved_to_another_term_moves_the_diploma(records_sis, server):
     sync(records_sis)
     before = sars(server)
-    sql(records_sis, "UPDATE sis.graduation SET diploma_date = '2024-12-18' WHERE graduation_id = 501")
-    since = last_seq(server)
-    sync(records_sis)
+    since = sync_after(records_sis, server, "UPDATE sis.graduation SET diploma_date = '2024-12-18' WHERE graduation_id = 501")
     # Each record only gains or loses the diploma: ordinary updates of the same ids.
     assert sent(server, since) == [("PUT", SAR), ("PUT", SAR)]
     after = sars(server)
@@ -219,9 +222,7 @@ def test_diploma_date_moved_to_another_term_moves_the_diploma(records_sis, serve
 
 def test_diploma_date_moved_out_of_the_year_deletes_every_record(records_sis, server):
     sync(records_sis)
-    sql(records_sis, "UPDATE sis.graduation SET diploma_date = '2025-07-18' WHERE graduation_id = 501")
-    since = last_seq(server)
-    sync(records_sis)
+    since = sync_after(records_sis, server, "UPDATE sis.graduation SET diploma_date = '2025-07-18' WHERE graduation_id = 501")
     # Transcripts, then records, then the courses nobody else takes.
     assert sent(server, since) == [("DELETE", CT)] * 4 + [("DELETE", SAR)] * 3 + [("DELETE", COURSES)] * 2
     assert not [k for k in sars(server) if k[0] == ANA] and not [k for k in transcripts(server) if k[0] == ANA]
@@ -233,9 +234,7 @@ def test_diploma_date_moved_out_of_the_year_deletes_every_record(records_sis, se
 def test_diploma_type_change_is_a_put(records_sis, server):
     sync(records_sis)
     before = sars(server)
-    sql(records_sis, "UPDATE sis.graduation SET diploma_type = '2' WHERE graduation_id = 501")
-    since = last_seq(server)
-    sync(records_sis)
+    since = sync_after(records_sis, server, "UPDATE sis.graduation SET diploma_type = '2' WHERE graduation_id = 501")
     assert sent(server, since) == [("PUT", SAR)]
     after = sars(server)[(ANA, SPRING)]
     assert after["id"] == before[(ANA, SPRING)]["id"]
@@ -246,9 +245,7 @@ def test_diploma_type_change_is_a_put(records_sis, server):
 
 def test_term_override_change_reposts_the_record_and_its_transcripts(records_sis, server):
     sync(records_sis)
-    sql(records_sis, "UPDATE sis.transcript_course SET edfi_term_override = 'SS' WHERE transcript_id = 7004")
-    since = last_seq(server)
-    sync(records_sis)
+    since = sync_after(records_sis, server, "UPDATE sis.transcript_course SET edfi_term_override = 'SS' WHERE transcript_id = 7004")
     # New keys: the record and its transcript are posted; then the old transcript, then the old
     # record are deleted (children first).
     assert sent(server, since) == [("POST", SAR), ("POST", CT), ("DELETE", CT), ("DELETE", SAR)]
@@ -259,10 +256,8 @@ def test_term_override_change_reposts_the_record_and_its_transcripts(records_sis
 
 def test_term_mapping_change_takes_effect_on_resync_and_reposts_records_and_transcripts(records_sis, server):
     sync(records_sis)
-    sql(records_sis, "UPDATE edfi_sync.mapping SET code_value = 'Semester' "
-                     "WHERE resource = 'sessions' AND sis_value = 'S1'")
-    since = last_seq(server)
-    sync(records_sis)
+    since = sync_after(records_sis, server, "UPDATE edfi_sync.mapping SET code_value = 'Semester' "
+                                            "WHERE resource = 'sessions' AND sis_value = 'S1'")
     assert sent(server, since) == []  # a mapping change waits for a resync (seed rule)
     sync(records_sis, resync=True, resources=(SAR, CT))
     semester = "uri://ed-fi.org/TermDescriptor#Semester"
@@ -284,18 +279,14 @@ def test_term_mapping_change_takes_effect_on_resync_and_reposts_records_and_tran
 ])
 def test_a_student_who_stops_qualifying_loses_his_records(records_sis, server, change):
     sync(records_sis)
-    sql(records_sis, change)
-    since = last_seq(server)
-    sync(records_sis)
+    since = sync_after(records_sis, server, change)
     assert sent(server, since) == [("DELETE", CT), ("DELETE", SAR), ("DELETE", SAR)]
     assert not [k for k in sars(server) if k[0] == JO] and not [k for k in transcripts(server) if k[0] == JO]
 
 
 def test_end_status_changed_to_a_non_graduate_deletes_the_records(records_sis, server):
     sync(records_sis)
-    sql(records_sis, "UPDATE sis.enrollment SET end_status = 'WE' WHERE enrollment_id = 1010")
-    since = last_seq(server)
-    sync(records_sis)
+    since = sync_after(records_sis, server, "UPDATE sis.enrollment SET end_status = 'WE' WHERE enrollment_id = 1010")
     # The SSA's exit type changes (PUT), then the transcript, the record and his course go.
     assert sent(server, since) == [("PUT", "studentSchoolAssociations"), ("DELETE", CT), ("DELETE", SAR),
                                    ("DELETE", COURSES)]
@@ -304,9 +295,7 @@ def test_end_status_changed_to_a_non_graduate_deletes_the_records(records_sis, s
 
 def test_fixed_term_is_sent_and_its_errors_resolved(records_sis, server):
     sync(records_sis)
-    sql(records_sis, "UPDATE sis.transcript_course SET edfi_term_override = 'Q1' WHERE transcript_id = 7302")
-    since = last_seq(server)
-    sync(records_sis)
+    since = sync_after(records_sis, server, "UPDATE sis.transcript_course SET edfi_term_override = 'Q1' WHERE transcript_id = 7302")
     # 7302 lands in First Quarter: a new record and its transcript (its course was already there).
     assert sent(server, since) == [("POST", SAR), ("POST", CT)]
     assert (KIM, "HIS1", "uri://ed-fi.org/TermDescriptor#First Quarter") in transcripts(server)
@@ -316,9 +305,7 @@ def test_fixed_term_is_sent_and_its_errors_resolved(records_sis, server):
 def test_grade_change_is_a_put(records_sis, server):
     sync(records_sis)
     before = transcripts(server)[(ANA, "ENG4", FALL)]
-    sql(records_sis, "UPDATE sis.transcript_course SET grade = 'A-' WHERE transcript_id = 7001")
-    since = last_seq(server)
-    sync(records_sis)
+    since = sync_after(records_sis, server, "UPDATE sis.transcript_course SET grade = 'A-' WHERE transcript_id = 7001")
     assert sent(server, since) == [("PUT", CT)]
     after = transcripts(server)[(ANA, "ENG4", FALL)]
     assert after["id"] == before["id"] and after["finalLetterGradeEarned"] == "A-"
@@ -327,9 +314,7 @@ def test_grade_change_is_a_put(records_sis, server):
 def test_pass_to_fail_is_delete_post(records_sis, server):
     sync(records_sis)
     before = transcripts(server)[(ANA, "ENG4", FALL)]
-    sql(records_sis, "UPDATE sis.transcript_credit SET credits_earned = 0 WHERE transcript_id = 7001")
-    since = last_seq(server)
-    sync(records_sis)
+    since = sync_after(records_sis, server, "UPDATE sis.transcript_credit SET credits_earned = 0 WHERE transcript_id = 7001")
     # Ana's earned credits change on her three records (PUT); the result is part of the transcript's
     # key: the Fail transcript is posted and the Pass one deleted.
     assert sent(server, since) == [("PUT", SAR)] * 3 + [("POST", CT), ("DELETE", CT)]

@@ -15,8 +15,8 @@ from ..rules.academic_records import course_attempt_result, earned_credits
 from ..rules.common import UnmappedValue
 from .base import BuildContext, BuildError, Draft, EdFiModel, Reference, ResourceDefinition
 from .fields import DescriptorUri, EdOrgId, StudentUniqueId
-from .studentAcademicRecords import (MAPPING_FIELDS, academic_records, district_of, record_reference, student_fields,
-                                     transcripts_of)
+from .studentAcademicRecords import (MAPPING_FIELDS, academic_records, credits, district_of, record_reference,
+                                     student_fields, transcripts_of)
 
 
 class CourseReference(EdFiModel):
@@ -38,10 +38,6 @@ class CourseTranscript(EdFiModel):
     earnedCredits: float | None = None
     attemptedCredits: float | None = None
     finalLetterGradeEarned: Annotated[str, StringConstraints(max_length=20)] | None = None
-
-
-def _float(value) -> float | None:
-    return None if value is None else float(value)
 
 
 def build(row, ctx: BuildContext) -> Iterator[Draft | BuildError]:
@@ -70,8 +66,8 @@ def build(row, ctx: BuildContext) -> Iterator[Draft | BuildError]:
                 "courseReference": {"courseCode": transcript.course_number,
                                     "educationOrganizationId": district_of(row, planned)},
                 "studentAcademicRecordReference": record_reference(planned, row, ctx, term),
-                "earnedCredits": _float(earned_credits(transcript, ctx.data_standard)),
-                "attemptedCredits": _float(transcript.credits_attempted),
+                "earnedCredits": credits(earned_credits(transcript, ctx.data_standard)),
+                "attemptedCredits": credits(transcript.credits_attempted),
                 "finalLetterGradeEarned": transcript.grade,
             },
             precedence=(transcript.end_year, transcript.transcript_id),

@@ -75,7 +75,8 @@ def record_reference(planned: AcademicRecordPlan, row: Mapping[str, Any], ctx: B
             "studentUniqueId": row["state_id"], "termDescriptor": term}
 
 
-def _float(value) -> float | None:
+def credits(value) -> float | None:
+    """Credits and GPAs travel as JSON numbers."""
     return None if value is None else float(value)
 
 
@@ -89,7 +90,7 @@ def academic_records(row: Mapping[str, Any], ctx: BuildContext) -> tuple[Academi
     year = ctx.school_year.end_year
     awarded = diploma(planned.qualified, ctx.mappings)
     cumulative = cumulative_credits(transcripts, year)
-    gpa = _float(row["cum_gpa"]) if ctx.data_standard.startswith("4") else None  # DS 5 dropped the column
+    gpa = credits(row["cum_gpa"]) if ctx.data_standard.startswith("4") else None  # DS 5 dropped the column
     bodies = []
     for term in planned.terms:
         key = record_reference(planned, row, ctx, term)
@@ -99,10 +100,10 @@ def academic_records(row: Mapping[str, Any], ctx: BuildContext) -> tuple[Academi
             "schoolYearTypeReference": {"schoolYear": year},
             "studentReference": {"studentUniqueId": row["state_id"]},
             "termDescriptor": term,
-            "cumulativeAttemptedCredits": _float(cumulative.attempted),
-            "cumulativeEarnedCredits": _float(cumulative.earned),
-            "sessionAttemptedCredits": _float(session.attempted),
-            "sessionEarnedCredits": _float(session.earned),
+            "cumulativeAttemptedCredits": credits(cumulative.attempted),
+            "cumulativeEarnedCredits": credits(cumulative.earned),
+            "sessionAttemptedCredits": credits(session.attempted),
+            "sessionEarnedCredits": credits(session.earned),
             "cumulativeGradePointAverage": gpa,
             "diplomas": [awarded] if term == planned.diploma_term else None,
         })
