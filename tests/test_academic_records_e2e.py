@@ -367,6 +367,13 @@ def test_demo_syncs_every_resource_and_only_its_broken_cases_are_errors(sis_db, 
         run_sync(env)
         counts = assert_converged(sis_db, demo)
         assert min(counts[name] for name in (SAR, CT, COURSES)) > 0
+        # Person 25 (two primary schedules): the diploma lands in the Third Trimester, where no
+        # transcript is; the rows of Y-1 are re-aligned to the trimesters by seq.
+        (early_college,), = sql(sis_db, "SELECT state_id FROM sis.person WHERE person_id = 25")
+        terms = {r["termDescriptor"].split("#")[1]: r for r in demo.records(SAR)
+                 if r["studentReference"]["studentUniqueId"] == early_college}
+        assert {"First Trimester", "Second Trimester", "Third Trimester"} <= set(terms)
+        assert terms["Third Trimester"]["diplomas"] and terms["Third Trimester"]["sessionEarnedCredits"] == 0
         broken = {n + 1 for n, (_, cases) in enumerate(CASEBOOK)
                   if any(CASES[case].text.startswith("BROKEN") for case in cases)}
         broken_students = {state_id for state_id, in sql(sis_db, "SELECT state_id FROM sis.person "
