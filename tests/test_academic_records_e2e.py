@@ -393,3 +393,26 @@ def test_demo_syncs_every_resource_and_only_its_broken_cases_are_errors(sis_db, 
         assert sorted((r["resource"], r["sis_object_key"], r["error_code"]) for r in again) == sorted(
             (r["resource"], r["sis_object_key"], r["error_code"]) for r in rows)
         assert not any(r["resolved"] for r in again)
+
+
+def test_dry_run_of_a_diploma_date_change_reports_the_replacement_and_sends_nothing(records_sis, server):
+    sync(records_sis)
+    sql(records_sis, "UPDATE sis.graduation SET diploma_date = '2025-05-20' WHERE graduation_id = 501")
+    since = last_seq(server)
+    summary = sync(records_sis, dry_run=True)
+    assert sent(server, since) == []
+    counts = summary.by_resource()
+    assert counts[SAR]["courseTranscripts:replace_would_DELETE"] == 1 and counts[SAR]["replace_would_DELETE"] == 1
+    assert sql(records_sis, "SELECT count(*) FROM edfi_sync.replace_pending") == [(0,)]
+
+
+def test_diploma_date_change_while_transcripts_are_toggled_off_is_an_update(records_sis, server):
+    sync(records_sis)
+    before = sars(server)[(ANA, SPRING)]
+    sql(records_sis, "INSERT INTO edfi_sync.resource_toggle VALUES (2025, 'courseTranscripts', false)")
+    since = sync_after(records_sis, server,
+                       "UPDATE sis.graduation SET diploma_date = '2025-05-20' WHERE graduation_id = 501")
+    # Deleting the record would need its transcripts gone, and an OFF resource deletes nothing.
+    assert sent(server, since) == [("PUT", SAR)]
+    after = sars(server)[(ANA, SPRING)]
+    assert after["id"] == before["id"] and after["diplomas"][0]["diplomaAwardDate"] == "2025-05-20"
