@@ -166,7 +166,7 @@ def test_full_sync_builds_every_case(records_sis, server):
     assert {key: (e["error_code"], e["action"]) for key, e in logged.items()} == {
         (SAR, "11"): ("term_not_determinable", "BUILD"), (CT, "7302"): ("term_not_determinable", "BUILD")}
     assert "transcript 7302" in logged[(CT, "7302")]["message"] and "'WI'" in logged[(CT, "7302")]["message"]
-    assert logged[(CT, "7302")]["student_unique_id"] == KIM
+    assert (logged[(CT, "7302")]["student_unique_id"], logged[(CT, "7302")]["school_id"]) == (KIM, "350010001")
     # Kim's other records were sent: that does not resolve the problem of his transcript.
     assert [e["resolved"] for e in logged.values()] == [False, False]
     # The identity map names the student (SAR) and the transcript row (course transcript).

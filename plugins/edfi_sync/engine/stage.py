@@ -90,17 +90,22 @@ def _drafts(definition: ResourceDefinition, row: dict, ctx: BuildContext) -> Ite
         for item in ([built] if isinstance(built, Draft) else built):
             # A rule making several records of one row yields the error of one it cannot make.
             yield _failure(definition, row, item.error_code, item.message,
-                           item.details.get("sis_object_key")) if isinstance(item, BuildError) else item
+                           item.details) if isinstance(item, BuildError) else item
     except UnmappedValue as exc:
         yield _failure(definition, row, "unmapped_value", str(exc))
     except BuildError as exc:
-        yield _failure(definition, row, exc.error_code, exc.message)
+        yield _failure(definition, row, exc.error_code, exc.message, exc.details)
 
 
-def _failure(definition, row, code, message, sis_object_key: str | None = None) -> StagedFailure:
+def _failure(definition, row, code, message, details: dict[str, Any] | None = None) -> StagedFailure:
+    """A failure names the row's SIS object (its first column), unless the rule named one of the
+    several records it makes of the row (details sis_object_key); and the schools the rule gave."""
+    details = details or {}
     key_column = next(iter(row))  # extracts select the SIS object key first
-    return StagedFailure(sis_object_key or str(row[key_column]), code, message, [], None, None, row.get("state_id"),
-                         " ".join(filter(None, (row.get("first_name"), row.get("last_name")))) or None, ())
+    return StagedFailure(details.get("sis_object_key") or str(row[key_column]), code, message, [], None, None,
+                         row.get("state_id"),
+                         " ".join(filter(None, (row.get("first_name"), row.get("last_name")))) or None,
+                         tuple(details.get("school_ids", ())))
 
 
 # The column order of stage_copy.sql, with the defaults of a row that leaves a column out.

@@ -69,8 +69,8 @@ class BuildError(Exception):
         self.error_code, self.message, self.details = error_code, message, details
 
 
-# A rule making several records of one row may yield a BuildError (with details sis_object_key)
-# for one it cannot make; the others are still sent.
+# A rule making several records of one row may yield a BuildError (details: sis_object_key, and
+# school_ids for the error log) for one it cannot make; the others are still sent.
 BuildRule = Callable[[Mapping[str, Any], BuildContext], "Draft | Iterable[Draft | BuildError]"]
 
 

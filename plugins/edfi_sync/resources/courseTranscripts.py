@@ -48,7 +48,7 @@ def build(row, ctx: BuildContext) -> Iterator[Draft | BuildError]:
         reason = exc.message if isinstance(exc, BuildError) else str(exc)
         for transcript in transcripts_of(row):
             yield BuildError("parent_failed", f"not built: the student's academic records cannot be built: {reason}",
-                             sis_object_key=str(transcript.transcript_id))
+                             sis_object_key=str(transcript.transcript_id), school_ids=student_fields(row)["school_ids"])
         return
     if found is None:
         return
@@ -57,7 +57,7 @@ def build(row, ctx: BuildContext) -> Iterator[Draft | BuildError]:
         term = planned.transcript_terms.get(transcript.transcript_id)
         if term is None:
             yield BuildError("term_not_determinable", planned.undetermined[transcript.transcript_id],
-                             sis_object_key=str(transcript.transcript_id))
+                             sis_object_key=str(transcript.transcript_id), school_ids=student_fields(row)["school_ids"])
             continue
         yield Draft(
             sis_object_key=str(transcript.transcript_id),

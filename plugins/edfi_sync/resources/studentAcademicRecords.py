@@ -52,7 +52,7 @@ def student_records(row: Mapping[str, Any], ctx: BuildContext) -> tuple[Academic
         planned = plan((Graduation.of(g) for g in row["graduations"]), (Enrollment.of(e) for e in row["enrollments"]),
                        transcripts, ctx.school_year, ctx.mappings)
     except TermNotDeterminable as exc:
-        raise BuildError("term_not_determinable", str(exc)) from exc
+        raise BuildError("term_not_determinable", str(exc), school_ids=student_fields(row)["school_ids"]) from exc
     return planned, transcripts
 
 
@@ -120,7 +120,8 @@ def build(row, ctx: BuildContext) -> Iterator[Draft]:
                     precedence=(ctx.school_year.end_year, row["person_id"]), **student_fields(row))
     if planned.undetermined:
         # The records of the other terms are sent; this row keeps the student's records from deletion.
-        raise BuildError("term_not_determinable", "; ".join(planned.undetermined.values()))
+        raise BuildError("term_not_determinable", "; ".join(planned.undetermined.values()),
+                         school_ids=student_fields(row)["school_ids"])
 
 
 DEFINITION = ResourceDefinition(
