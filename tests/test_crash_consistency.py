@@ -8,10 +8,13 @@ further run sending nothing.
 
 from __future__ import annotations
 
+import signal
+import time
+
 import pytest
 
-from e2e_helpers import (api_env, assert_converged, assert_sends_nothing, demo_sandbox, load_demo, run_sync, sql,
-                         sync_killed_after_writes, writes)
+from e2e_helpers import (api_env, assert_converged, assert_sends_nothing, demo_sandbox, kill_hard, load_demo, run_sync,
+                         sql, start_sync, sync_killed_after_writes, writes)
 
 pytestmark = pytest.mark.e2e
 
@@ -78,3 +81,47 @@ def test_kill_during_updates_then_rerun_converges(demo):
     assert {r["id"] for r in server.records("studentSchoolAssociations")} == ids
     assert all(r["firstName"].endswith("x") for r in server.records("students"))
     assert_sends_nothing(env, server)
+
+
+@pytest.mark.parametrize("kill_point", ["amid the transcripts' DELETEs", "between a record's DELETE and its POST"])
+def test_kill_during_a_replacement_then_rerun_converges(demo, kill_point):
+    conninfo, server, env = demo
+    run_sync(env)
+    # Every diploma date moves by a day within its term: each diploma's record is deleted (its course
+    # transcripts first), then posted again under the same key (seed 004), its transcripts after it.
+    moved = sql(conninfo, "UPDATE sis.graduation SET diploma_date = diploma_date - 1 "
+                          "WHERE diploma_date IS NOT NULL AND diploma_type IS NOT NULL")
+    assert moved > 20
+    records, transcripts = len(server.records("studentAcademicRecords")), len(server.records("courseTranscripts"))
+    if kill_point.startswith("amid"):
+        sync_killed_after_writes(env, server, 100, method="DELETE")
+        assert len(server.records("courseTranscripts")) < transcripts
+        assert len(server.records("studentAcademicRecords")) == records
+    else:
+        sync_killed_at(env, server, lambda r: r["method"] == "DELETE" and "/studentAcademicRecords/" in r["path"])
+        assert len(server.records("studentAcademicRecords")) < records  # deleted, not yet posted again
+    run_sync(env)
+    counts = assert_converged(conninfo, server)
+    assert (counts["studentAcademicRecords"], counts["courseTranscripts"]) == (records, transcripts)
+    assert_sends_nothing(env, server)
+
+
+def sync_killed_at(env, server, answered, timeout: float = 60) -> None:
+    """Start a sync and SIGKILL it as soon as the sandbox has answered a request ``answered`` picks."""
+    since = (server.requests() or [{"seq": 0}])[-1]["seq"]
+    proc = start_sync(env)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            log = server.requests(since)
+            since = log[-1]["seq"] if log else since
+            if any(answered(r) for r in log):
+                proc.send_signal(signal.SIGKILL)
+                proc.communicate(timeout=30)
+                assert proc.returncode == -signal.SIGKILL, f"the sync ended ({proc.returncode}) before the kill"
+                return
+            assert proc.poll() is None, "the sync ended before the request to kill it at"
+            time.sleep(0.005)
+        raise AssertionError(f"no such request within {timeout}s")
+    finally:
+        kill_hard(proc)

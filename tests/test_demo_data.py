@@ -197,6 +197,9 @@ EDGE_CASES = {
         SELECT 1 FROM sis.transcript_course t WHERE NOT EXISTS (
                SELECT 1 FROM sis.transcript_credit c WHERE c.transcript_id = t.transcript_id)""",
     "failed courses (no credit earned)": "SELECT 1 FROM sis.transcript_credit WHERE credits_earned = 0",
+    "transcript grades are letter grades (SPEC §3), failed ones F": """
+        SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM sis.transcript_course t LEFT JOIN sis.transcript_credit c USING (transcript_id)
+                                    WHERE t.grade !~ '^[A-DFP][+-]?$' OR (c.credits_earned = 0) <> (t.grade = 'F'))""",
     "cum_gpa for most students": """
         SELECT 1 WHERE (SELECT count(*) FROM sis.cum_gpa) > 0.6 * (SELECT count(*) FROM sis.person)""",
     "BROKEN person with a NULL birth_date": "SELECT 1 FROM sis.person WHERE birth_date IS NULL",
@@ -217,6 +220,12 @@ EDGE_CASES = {
                SELECT 1 FROM edfi_sync.mapping m WHERE m.end_year = %(y)s AND m.resource = 'sessions'
                   AND m.sis_value = t.edfi_term_override)""",
     "BROKEN transcript with a NULL course number": "SELECT 1 FROM sis.transcript_course WHERE course_number IS NULL",
+    "BROKEN a course of Y's first semester retaken in Y-1's (re-aligned to the same term: a duplicate)": """
+        SELECT 1 FROM sis.transcript_course a JOIN sis.grading_score ga ON ga.score_id = a.score_id
+          JOIN sis.term ta ON ta.term_id = ga.term_id
+          JOIN sis.transcript_course b ON b.person_id = a.person_id AND b.course_number = a.course_number
+          JOIN sis.grading_score gb ON gb.score_id = b.score_id JOIN sis.term tb ON tb.term_id = gb.term_id
+         WHERE a.end_year = %(y)s AND b.end_year = %(y)s - 1 AND ta.seq = tb.seq""",
     "BROKEN graduation with an unmapped diploma type": """
         SELECT 1 FROM sis.graduation g WHERE g.diploma_type IS NOT NULL AND NOT EXISTS (
                SELECT 1 FROM edfi_sync.mapping m WHERE m.end_year = %(y)s AND m.field = 'diploma_type'

@@ -1,7 +1,7 @@
 -- POST for new natural keys, PUT for changed payloads; for resources whose key a PUT may change,
 -- a new key of a known SIS object whose old key is no longer produced is a PUT to the old id.
 SELECT s.seq, s.natural_key_hash, s.natural_key, s.sis_object_key, s.payload, s.payload_hash, s.school_ids,
-       s.student_unique_id, s.student_name,
+       s.student_unique_id, s.student_name, s.replace_hash,
        coalesce(m.edfi_id, moved.edfi_id) AS edfi_id,
        moved.natural_key_hash AS old_key_hash,
        CASE WHEN m.natural_key_hash IS NOT NULL OR moved.natural_key_hash IS NOT NULL THEN 'PUT' ELSE 'POST' END

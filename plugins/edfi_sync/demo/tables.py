@@ -348,10 +348,15 @@ def section_rows(world: World) -> Iterator[Row]:
 CORE = {grade: [c for c in CATALOGUE if c.grades == range(grade, grade + 1)] for grade in range(13)}
 
 
-def courses_for(grade: int, rng: Random) -> list[Course]:
+def elective(s: Student, grade: int) -> Course:
+    """A high-school student's elective of a grade: a different one every year (no retakes)."""
+    return HIGH_SCHOOL_ELECTIVES[(s.person_id + grade) % len(HIGH_SCHOOL_ELECTIVES)]
+
+
+def courses_for(s: Student, grade: int, rng: Random) -> list[Course]:
     """A student's six classes in a year: four core subjects, PE or Health, an elective."""
     if grade in HIGH_SCHOOL:
-        return CORE[grade] + [COURSES["PE" if grade % 2 else "HEALTH"], rng.choice(HIGH_SCHOOL_ELECTIVES)]
+        return CORE[grade] + [COURSES["PE" if grade % 2 else "HEALTH"], elective(s, grade)]
     if grade < 6:
         return CORE[grade] + [COURSES["PE-E"], COURSES["ART-E"]]
     return CORE[grade] + [COURSES["PE-M"], COURSES[rng.choice(("ART-M", "BAND-M"))]]
@@ -367,7 +372,7 @@ def schedule(world: World, s: Student, back: int) -> list[tuple[Course, int, lis
     rng = stream(world.seed, "schedule", s.person_id * 2 + back)
     calendar_id = school_id * 10 + (CURRENT if back == 0 else PRIOR)
     semesters = (calendar_id * 10 + SEMESTERS) * 10
-    courses = courses_for(grade, rng)
+    courses = courses_for(s, grade, rng)
     letters = rng.choices(LETTERS, cum_weights=LETTER_CUM_WEIGHTS, k=2 * len(courses))
     first_score = (back + 1) * 10 ** 7 + s.person_id * 16
     found = []
@@ -389,7 +394,9 @@ def grading_score_rows(world: World, s: Student, rng: Random) -> Iterator[Row]:
 def transcripts(world: World, s: Student, rng: Random) -> list[list]:
     """[transcript_id, person_id, school_id, end_year, course_number, course_name, score_id, override,
     grade, credits_attempted, credits_earned, has_credit_row]; transcript_id = person_id * 100 + n.
-    Y and Y-1 come from posted grading scores, earlier high-school years were added by hand."""
+    Y and Y-1 come from posted grading scores (one per semester; a course or section with an Ed-Fi
+    term override posts its final score only, else both would land in one term), earlier high-school
+    years were added by hand, one row per course. No course repeats in one term: a retake is a case."""
     if "no_transcripts" in s.cases or not (s.grade in HIGH_SCHOOL or s.grade == ALUMNI):
         return []
     year, found = world.year, []
@@ -397,23 +404,29 @@ def transcripts(world: World, s: Student, rng: Random) -> list[list]:
         grade = s.grade - back
         if grade in HIGH_SCHOOL:
             school_id = s.school_id if back == 0 else s.prior_school_id
-            for course, _, scores in schedule(world, s, back):
-                for _, score_id, letter in scores:
-                    found.append([school_id, year - back, course.number, course.name, score_id, None, GRADES[grade],
-                                  "0.5", "0" if letter == "F" else "0.5", True])
+            for course, section_id, scores in schedule(world, s, back):
+                overridden = course.term_override or (course.number == SECTION_OVERRIDE[0] and section_id % 2)
+                for _, score_id, letter in scores[-1:] if overridden else scores:
+                    credits = "1" if overridden else "0.5"
+                    found.append([school_id, year - back, course.number, course.name, score_id, None, letter,
+                                  credits, "0" if letter == "F" else credits, True])
     for back in (2, 3):
         grade = s.grade - back
         if grade in HIGH_SCHOOL:
-            for course in courses_for(grade, rng):
-                for _ in (1, 2):
-                    found.append([s.prior_school_id, year - back, course.number, course.name.upper(), None, None,
-                                  GRADES[grade], "0.5", "0" if rng.random() < 0.05 else "0.5", True])
+            for course in courses_for(s, grade, rng):
+                letter = "F" if rng.random() < 0.05 else rng.choice(LETTERS[:-1])
+                found.append([s.prior_school_id, year - back, course.number, course.name.upper(), None, None,
+                              letter, "1", "0" if letter == "F" else "1", True])
+    if "retaken_course" in s.cases:
+        # A Y-1 first-semester score posted under the course of Y's first row: re-aligned to the same term.
+        taken, before = found[0], next(row for row in found if row[1] == year - 1)
+        found.append([s.prior_school_id, year - 1, taken[2], taken[3], before[4], None, "D", taken[7], taken[8], True])
     if "transfer_credits" in s.cases:
-        for course in rng.sample(HIGH_SCHOOL_ELECTIVES, 4):
-            found.append([None, year - 1, course.number, f"{course.name} (transfer)", None, None,
-                          GRADES[min(s.grade, 12) - 1], "1", "1", True])
+        own = {elective(s, grade) for grade in HIGH_SCHOOL}
+        for course in rng.sample([c for c in HIGH_SCHOOL_ELECTIVES if c not in own], 4):
+            found.append([None, year - 1, course.number, f"{course.name} (transfer)", None, None, "P", "1", "1", True])
     if "null_course_number" in s.cases:
-        found.append([None, year - 1, None, "Independent Study", None, None, "11", "1", "1", True])
+        found.append([None, year - 1, None, "Independent Study", None, None, "P", "1", "1", True])
     if found and "transcript_override" in s.cases:
         found[0][5] = "S1"  # on a scored row of Y (or Y-1 for last year's graduates)
         found[-1][5] = "SS"

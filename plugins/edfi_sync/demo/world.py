@@ -85,6 +85,8 @@ CASES = {case.name: case for case in (
     Case("unknown_term_override", "transcript", range(9, 14), 0.0,
          "BROKEN: a transcript whose override 'WI' has no term mapping: its term cannot be determined"),
     Case("null_course_number", "transcript", range(9, 14), 0.0, "BROKEN: a manual transcript with a NULL course_number"),
+    Case("retaken_course", "transcript", range(10, 13), 0.0,
+         "BROKEN: a Y-1 row of the course of Y's first semester, re-aligned to the same term: one sent, one logged"),
     # Programs (casebook only: the population draws programs at the rates of ``tables``)
     Case("cte_unmapped", "cte", range(9, 13), 0.0, "CTE participation in Cosmetology, which has no program_type mapping"),
     Case("cte_tie_level", "cte", range(9, 13), 0.0,
@@ -173,6 +175,7 @@ CASEBOOK: tuple[tuple[int, tuple[str, ...]], ...] = (
     (6, ("null_last_name",)),
     (6, ("duplicate_state_id",)),
     (9, ("null_state_id",)),
+    (12, ("graduate", "retaken_course")),
 )
 
 

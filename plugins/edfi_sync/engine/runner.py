@@ -281,6 +281,8 @@ class YearSync:
         ods_count = self._fetch_ods(definition, counts) if self.options.resync else None
         with self.conn.transaction(), self.conn.cursor(row_factory=dict_row) as cur:
             duplicates = cur.execute(queries.engine("mark_duplicates"), params).fetchall()
+            if duplicates and definition.merge_duplicates:
+                counts["merged"], duplicates = len(duplicates), []
             self._log_marked(definition, duplicates, "duplicate_sis_record",
                              lambda row: f"duplicate of SIS {definition.sis_object_type} {row['kept_object_key']}")
             if self.options.schools:
@@ -292,6 +294,8 @@ class YearSync:
             unchanged = cur.execute(queries.engine("mark_unchanged"), params).rowcount
         counts.update({k: v for k, v in (("duplicate", len(duplicates)), ("skipped", len(skipped)),
                                          ("unchanged", unchanged)) if v})
+        if definition.replace_on:
+            counts.update(self._replace(definition))
         sent = self._send(definition, "post_actions", ["POST"] if definition.updates_after else ["POST", "PUT"])
         counts.update(sent)
         result = StepResult(step, "done", counts)
@@ -301,6 +305,33 @@ class YearSync:
         elif (sent or self.options.resync) and not self.options.dry_run:
             result.ods_count = self._ods_total(definition)
         return result
+
+    def _replace(self, definition: ResourceDefinition) -> Counter:
+        """DELETE, ahead of this step's POST, the records whose ``replace_on`` values changed under
+        the same key (seed 004: the diploma date), their descendants' records first. A crash in
+        between is finished by the rerun: the map still holds what was not yet deleted."""
+        cascade = GRAPH.replace_cascade(definition.name)
+        order = [definition.name] + [child for _, child, _ in cascade]
+        params = {**self._ids, "resource": definition.name}
+        off = [name for name in order[1:] if not self._one("resource_enabled", {**params, "resource": name})[0]]
+        if off:
+            # Their records would block the DELETE (409) and must not be deleted: the POST updates instead.
+            log.info("%s: no DELETE/POST while %s is toggled OFF", definition.name, ", ".join(off))
+            return Counter()
+        with self.conn.transaction():
+            self.conn.execute(queries.engine("replace_clear"), {**params, "resources": order})
+            self.conn.execute(queries.engine("replace_mark"), params)
+            for parent, child, rename in cascade:
+                self.conn.execute(queries.engine("replace_mark_children"),
+                                  {**params, "parent": parent, "child": child, "rename": Jsonb(rename)})
+        counts: Counter = Counter()
+        for name in reversed(order):
+            sent = self._send(RESOURCES[name], "replace_actions", ["DELETE"])
+            prefix = "" if name == definition.name else f"{name}:"
+            counts.update({f"{prefix}replace_{key}": n for key, n in sent.items()})
+        with self.conn.transaction():
+            self.conn.execute(queries.engine("replace_clear"), {**params, "resources": order})
+        return counts
 
     def _fetch_ods(self, definition: ResourceDefinition, counts: Counter) -> int:
         """Resync: page through the resource in the ODS, stage what it holds, drop map rows it lacks."""
@@ -434,7 +465,8 @@ class YearSync:
                                 "sis_object_key": row["sis_object_key"],
                                 "edfi_id": response.resource_id or row["edfi_id"],
                                 "payload_hash": row["payload_hash"], "student_unique_id": row["student_unique_id"],
-                                "school_ids": row["school_ids"], "status": response.status})
+                                "school_ids": row["school_ids"], "status": response.status,
+                                "replace_hash": row.get("replace_hash")})
                 resolved.append({**key, "sis_object_key": row["sis_object_key"]})
                 statuses.append({**key, "seq": row["seq"], "status": "sent", "error_code": None,
                                  "error_message": None})

@@ -59,6 +59,12 @@ def natural_key_hash(definition: ResourceDefinition, body: dict[str, Any]) -> tu
     return key, key_hash(key)
 
 
+def replace_hash(definition: ResourceDefinition, payload: dict[str, Any]) -> str | None:
+    """Hash of the values whose change forces DELETE/POST (``replace_on``); None without any."""
+    values = definition.replace_values(payload) if definition.replace_on else None
+    return None if values is None else digest(values)
+
+
 def parent_keys(definition: ResourceDefinition, body: dict[str, Any]) -> list[str]:
     """``resource:hash`` of every record this one references, to skip it when a parent failed."""
     keys = []
@@ -81,17 +87,25 @@ def _drafts(definition: ResourceDefinition, row: dict, ctx: BuildContext) -> Ite
     """The build rule's drafts for a row, with rule errors turned into failures."""
     try:
         built = definition.build(row, ctx)
-        yield from ([built] if isinstance(built, Draft) else built)
+        for item in ([built] if isinstance(built, Draft) else built):
+            # A rule making several records of one row yields the error of one it cannot make.
+            yield _failure(definition, row, item.error_code, item.message,
+                           item.details) if isinstance(item, BuildError) else item
     except UnmappedValue as exc:
         yield _failure(definition, row, "unmapped_value", str(exc))
     except BuildError as exc:
-        yield _failure(definition, row, exc.error_code, exc.message)
+        yield _failure(definition, row, exc.error_code, exc.message, exc.details)
 
 
-def _failure(definition, row, code, message) -> StagedFailure:
+def _failure(definition, row, code, message, details: dict[str, Any] | None = None) -> StagedFailure:
+    """A failure names the row's SIS object (its first column), unless the rule named one of the
+    several records it makes of the row (details sis_object_key); and the schools the rule gave."""
+    details = details or {}
     key_column = next(iter(row))  # extracts select the SIS object key first
-    return StagedFailure(str(row[key_column]), code, message, [], None, None, row.get("state_id"),
-                         " ".join(filter(None, (row.get("first_name"), row.get("last_name")))) or None, ())
+    return StagedFailure(details.get("sis_object_key") or str(row[key_column]), code, message, [], None, None,
+                         row.get("state_id"),
+                         " ".join(filter(None, (row.get("first_name"), row.get("last_name")))) or None,
+                         tuple(details.get("school_ids", ())))
 
 
 # The column order of stage_copy.sql, with the defaults of a row that leaves a column out.
@@ -99,7 +113,7 @@ _STAGED_COLUMNS = {
     "run_id": None, "end_year": None, "resource": None, "seq": None, "natural_key_hash": None,
     "natural_key": None, "sis_object_key": None, "payload": None, "payload_hash": None, "school_ids": [],
     "student_unique_id": None, "student_name": None, "precedence": [], "parent_keys": [], "status": "staged",
-    "error_code": None, "error_message": None,
+    "error_code": None, "error_message": None, "replace_hash": None,
 }
 
 
@@ -140,7 +154,8 @@ def _rows(definition: ResourceDefinition, drafts_or_failures: Iterable, run_id: 
                               sis_object_key=item.sis_object_key, payload=text,
                               payload_hash=hash_canonical(text), school_ids=list(item.school_ids),
                               student_unique_id=item.student_unique_id, student_name=item.student_name,
-                              precedence=list(item.precedence), parent_keys=parent_keys(definition, payload))
+                              precedence=list(item.precedence), parent_keys=parent_keys(definition, payload),
+                              replace_hash=replace_hash(definition, payload))
                 continue
         # Failed builds stay staged: they protect the record from deletion and skip its children.
         result.failures.append(item)

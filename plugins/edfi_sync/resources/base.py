@@ -69,7 +69,9 @@ class BuildError(Exception):
         self.error_code, self.message, self.details = error_code, message, details
 
 
-BuildRule = Callable[[Mapping[str, Any], BuildContext], "Draft | Iterable[Draft]"]
+# A rule making several records of one row may yield a BuildError (details: sis_object_key, and
+# school_ids for the error log) for one it cannot make; the others are still sent.
+BuildRule = Callable[[Mapping[str, Any], BuildContext], "Draft | Iterable[Draft | BuildError]"]
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,13 @@ class ResourceDefinition:
     deleted_only_by_all_schools_resync: bool = False
     # Extra parameters of the extract, for resources that share one SQL file (e.g. ("area", "lep")).
     extract_params: tuple[tuple[str, Any], ...] = ()
+    # Dotted payload paths (through arrays too) whose change forces DELETE then POST although the
+    # natural key stays (seed 004: the diploma date). The engine deletes the record's descendants
+    # first, then the record, then posts it; the descendants are re-posted in their own steps.
+    replace_on: tuple[str, ...] = ()
+    # Several SIS rows with one natural key are one record by design (an LEA-level course many
+    # transcripts name): the highest precedence is sent and the others are not logged as duplicates.
+    merge_duplicates: bool = False
 
     def __post_init__(self):
         missing = {ref.resource for ref in self.references} - set(self.upstream)
@@ -106,6 +115,12 @@ class ResourceDefinition:
         """The natural key's field names as a child's reference to this resource spells them."""
         return tuple(path.rsplit(".", 1)[-1] for path in self.natural_key)
 
+    def replace_values(self, payload: Mapping[str, Any]) -> list[Any] | None:
+        """The values of ``replace_on`` in a payload; None when it holds none of them (adding or
+        removing them is an ordinary update, only a change of a present value forces DELETE/POST)."""
+        values = [_values_at(payload, path.split(".")) for path in self.replace_on]
+        return values if any(values) else None
+
     def reference_key(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         """The natural key in reference form: how a child's ``<x>Reference`` names this record."""
         key = {}
@@ -115,3 +130,12 @@ class ResourceDefinition:
                 value = value.get(part) if isinstance(value, Mapping) else None
             key[path.rsplit(".", 1)[-1]] = value
         return key
+
+
+def _values_at(value: Any, parts: list[str]) -> list[Any]:
+    """Every value at a dotted path, descending into arrays; sorted so array order does not count."""
+    if isinstance(value, list):
+        return sorted((v for item in value for v in _values_at(item, parts)), key=str)
+    if not parts:
+        return [] if value is None else [value]
+    return _values_at(value.get(parts[0]), parts[1:]) if isinstance(value, Mapping) else []

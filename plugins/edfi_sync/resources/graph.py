@@ -35,6 +35,9 @@ class ResourceGraph:
                 raise ValueError(f"{definition.name}: unknown upstream resources {sorted(unknown)}")
         self._post_order = tuple(TopologicalSorter(
             {name: sorted(d.upstream) for name, d in sorted(self.definitions.items())}).static_order())
+        for definition in self.definitions.values():
+            if definition.replace_on:
+                self.replace_cascade(definition.name)  # fails early on a descendant it cannot follow
 
     def post_order(self, selected: Iterable[str] | None = None) -> list[str]:
         chosen = self._select(selected)
@@ -64,6 +67,26 @@ class ResourceGraph:
         if resync and selected:
             chosen |= {child for name in chosen for child in self.descendants(name)}
         return [name for name in self._post_order if name in chosen]
+
+    def replace_cascade(self, resource: str) -> list[tuple[str, str, dict[str, str]]]:
+        """(parent, child, parent key name -> child key name) for every reference by which a
+        descendant's natural key embeds ``resource``'s, directly or through another descendant, in
+        post order: what a DELETE/POST of ``resource``'s record must delete first."""
+        followed, cascade = {resource}, []
+        for child in self.descendants(resource):
+            definition = self.definitions[child]
+            for ref in definition.references:
+                if ref.resource not in followed:
+                    continue
+                to_child = {parent: name for name, parent in ref.rename.items()}
+                renamed = {parent: to_child.get(parent, parent) for parent in self.definitions[ref.resource].key_names}
+                missing = [name for name in renamed.values() if f"{ref.field}.{name}" not in definition.natural_key]
+                if missing:
+                    raise ValueError(f"{child}: its natural key must embed {ref.field} to follow a DELETE/POST "
+                                     f"of {ref.resource} (missing {missing})")
+                cascade.append((ref.resource, child, renamed))
+                followed.add(child)
+        return cascade
 
     def edges(self) -> list[tuple[Step, Step]]:
         """Task edges: post phase parents -> children, update steps after what they wait for,
