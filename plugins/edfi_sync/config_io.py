@@ -37,13 +37,10 @@ import yaml
 
 from . import db
 from .paths import read_sql
-from .resources import GRAPH, RESOURCES
+from .resources import GRAPH
 
-# SPEC §2 resources whose module is not built yet: a toggle may already name them. The built ones come
-# from the resource registry; a name here that gets its module is simply found there first.
-TOGGLES_AHEAD_OF_MODULES = ("courses", "studentAcademicRecords", "courseTranscripts")
-# Toggles name these: the registry's resources in load order, then those still to come.
-SYNC_RESOURCES = tuple(GRAPH.post_order()) + tuple(r for r in TOGGLES_AHEAD_OF_MODULES if r not in RESOURCES)
+# Toggles name the registry's resources, in load order.
+SYNC_RESOURCES = tuple(GRAPH.post_order())
 # SPEC §4 field vocabulary: the resource that owns each mapping field (plus `sessions`, which owns terms).
 MAPPING_FIELDS = {
     "localEducationAgencies": ("category",),
