@@ -46,6 +46,20 @@ def send_spans(entries: list[dict]) -> tuple[int, float]:
     return writes, sum(end - start for _, start, end in spans)
 
 
+def where_the_time_goes(seconds: float, entries: list[dict], send_seconds: float) -> dict:
+    """The process's wall time split: before the first request and after the last (start-up, exit),
+    between the send steps (extract, staging, diff, reconciliation GETs), and the send steps; plus
+    the server's own mean latency for writes (the injected latency and its processing)."""
+    data = [e for e in entries if e["path"].startswith("/data/")]
+    first = min(e["time"] - e["ms"] / 1000 for e in data)
+    last = max(e["time"] for e in data)
+    write_ms = [e["ms"] for e in data if e["method"] in WRITES]
+    return {"outside_requests_s": round(seconds - (last - first), 3),
+            "between_send_steps_s": round(last - first - send_seconds, 3),
+            "gets": sum(e["method"] == "GET" for e in data),
+            "server_ms_mean": round(statistics.mean(write_ms), 2) if write_ms else None}
+
+
 def sync_cell(admin: str, template: str, descriptors: Path, in_flight, latency: float,
               capacity: int | None = None) -> dict:
     from edfi_sync.sandbox.testing import run_sandbox
@@ -59,7 +73,8 @@ def sync_cell(admin: str, template: str, descriptors: Path, in_flight, latency: 
     writes, span = send_spans(log)
     cell = {"max_in_flight": in_flight, "latency_ms": latency, "seconds": round(run.seconds, 3),
             "requests": run.requests, "writes": writes, "send_seconds": round(span, 3),
-            "peak_rss_mb": round(run.peak_rss_mb, 1), "statuses": run.statuses}
+            "peak_rss_mb": round(run.peak_rss_mb, 1), "statuses": run.statuses,
+            **where_the_time_goes(run.seconds, log, span)}
     if in_flight != "auto":
         limit = in_flight / (latency / 1000)
         cell.update(limit_rate=round(limit), cpu_bound=limit > CPU_BOUND_RATE,
@@ -131,8 +146,15 @@ def lightbeam_cell(records: dict[str, list[dict]], descriptors: Path, in_flight:
     writes, span = send_spans(log)
     limit = in_flight / (latency / 1000)
     return {"seconds": round(seconds, 3), "writes": writes, "send_seconds": round(span, 3),
+            **where_the_time_goes(seconds, log, span),
             "efficiency_whole": round(len([e for e in log if e["path"].startswith("/data/")]) / seconds / limit, 3),
             "efficiency_sending": round(writes / span / limit, 3) if span else None}
+
+
+def breakdown(cell: dict) -> str:
+    return (f"\n      time: {cell['outside_requests_s']:.2f} s before/after the requests, {cell['between_send_steps_s']:.2f} s "
+            f"between send steps, {cell['send_seconds']:.2f} s sending; {cell['gets']} GETs; server "
+            f"{cell['server_ms_mean']} ms a write")
 
 
 def main() -> None:
@@ -160,15 +182,15 @@ def main() -> None:
                     print(f"{in_flight:>3} in flight, {latency:>5g} ms: {cell['seconds']:6.2f} s, "
                           f"{cell['requests']} requests, efficiency whole {cell['efficiency_whole']:.3f}, "
                           f"while sending {cell['efficiency_sending']:.3f}"
-                          f"{'  [CPU-bound]' if cell['cpu_bound'] else ''}", flush=True)
+                          f"{'  [CPU-bound]' if cell['cpu_bound'] else ''}{breakdown(cell)}", flush=True)
                     if (in_flight, latency) in compare:
                         beam = lightbeam_cell(records, descriptors, in_flight, latency)
                         beam.update(max_in_flight=in_flight, latency_ms=latency, sync_seconds=cell["seconds"],
                                     ratio=round(cell["seconds"] / beam["seconds"], 3))
                         results["lightbeam"].append(beam)
                         print(f"    lightbeam {beam['seconds']:6.2f} s (efficiency whole {beam['efficiency_whole']:.3f}, "
-                              f"while sending {beam['efficiency_sending']:.3f}): sync/lightbeam = {beam['ratio']:.3f}",
-                              flush=True)
+                              f"while sending {beam['efficiency_sending']:.3f}): sync/lightbeam = {beam['ratio']:.3f}"
+                              f"{breakdown(beam)}", flush=True)
             for capacity, latency in pairs(args.auto):
                 cell, _ = sync_cell(admin, template, descriptors, "auto", latency, int(capacity))
                 results["auto"].append(cell)

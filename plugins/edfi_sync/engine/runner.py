@@ -410,6 +410,7 @@ class YearSync:
         answered: list[tuple[dict, Any]] = []
         failures: list[BaseException] = []
         pending: set[asyncio.Task] = set()
+        room = asyncio.Event()  # set when a request ends or a write does: the dispatcher looks again
         writing: asyncio.Future | None = None
         last_write = loop.time()
 
@@ -430,6 +431,10 @@ class YearSync:
             except Exception as exc:  # systemic (EdFiUnavailable): the step stops, the run fails
                 failures.append(exc)
 
+        def ended(task: asyncio.Task) -> None:
+            pending.discard(task)
+            room.set()
+
         def write(force: bool = False) -> None:
             nonlocal writing, last_write
             if writing is not None:
@@ -442,6 +447,7 @@ class YearSync:
                 answered.clear()
                 writing = asyncio.ensure_future(asyncio.to_thread(
                     self._record, definition, [row for row, _ in group], [answer for _, answer in group], counts))
+                writing.add_done_callback(lambda _: room.set())
                 last_write = loop.time()
 
         reader = asyncio.create_task(read())
@@ -452,12 +458,12 @@ class YearSync:
                 write()
                 # Queue a few more than the limit lets through, so a freed slot is taken at once.
                 while len(pending) >= 2 * limit.limit or len(answered) >= RECORD_BACKLOG:
-                    await asyncio.wait(pending | ({writing} if writing else set()),
-                                       return_when=asyncio.FIRST_COMPLETED)
+                    room.clear()
+                    await room.wait()
                     write()
                 task = asyncio.create_task(send(row))
                 pending.add(task)
-                task.add_done_callback(pending.discard)
+                task.add_done_callback(ended)
         except BaseException:
             halted = True
             while not reader.done():  # unblock the reader; it stops after its page
