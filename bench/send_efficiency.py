@@ -29,21 +29,29 @@ CPU_BOUND_RATE = 2_000
 RESOURCES = ("localEducationAgencies", "schools", "students", "studentSchoolAssociations")
 
 
-def send_spans(entries: list[dict]) -> tuple[int, float]:
-    """Writes and the summed spans of their steps (a step = consecutive writes to one resource)."""
-    spans: list[list] = []
-    writes = 0
+def send_steps(entries: list[dict]) -> list[dict]:
+    """The send steps (a step = consecutive writes to one resource): writes and span, first
+    request's start to last answer."""
+    steps: list[dict] = []
     for entry in entries:
         if entry["method"] not in WRITES or not entry["path"].startswith("/data/"):
             continue
-        writes += 1
         resource = entry["path"].split("/")[-2 if entry["method"] != "POST" else -1]
         start, end = entry["time"] - entry["ms"] / 1000, entry["time"]
-        if spans and spans[-1][0] == resource:
-            spans[-1][1], spans[-1][2] = min(spans[-1][1], start), max(spans[-1][2], end)
+        if steps and steps[-1]["resource"] == resource:
+            step = steps[-1]
+            step["writes"] += 1
+            step["start"], step["end"] = min(step["start"], start), max(step["end"], end)
         else:
-            spans.append([resource, start, end])
-    return writes, sum(end - start for _, start, end in spans)
+            steps.append({"resource": resource, "writes": 1, "start": start, "end": end})
+    return [{"resource": step["resource"], "writes": step["writes"], "seconds": round(step["end"] - step["start"], 3)}
+            for step in steps]
+
+
+def send_spans(entries: list[dict]) -> tuple[int, float]:
+    """Writes and the summed spans of the send steps."""
+    steps = send_steps(entries)
+    return sum(step["writes"] for step in steps), sum(step["seconds"] for step in steps)
 
 
 def where_the_time_goes(seconds: float, entries: list[dict], send_seconds: float) -> dict:
@@ -79,7 +87,9 @@ def sync_cell(admin: str, template: str, descriptors: Path, in_flight, latency: 
         limit = in_flight / (latency / 1000)
         cell.update(limit_rate=round(limit), cpu_bound=limit > CPU_BOUND_RATE,
                     efficiency_whole=round(run.requests / run.seconds / limit, 3),
-                    efficiency_sending=round(writes / span / limit, 3) if span else None)
+                    efficiency_sending=round(writes / span / limit, 3) if span else None,
+                    steps=[{**step, "efficiency": round(step["writes"] / step["seconds"] / limit, 3)}
+                           for step in send_steps(log) if step["seconds"]])
     else:
         busy = [e["in_flight"] for e in log if e["method"] in WRITES]
         tail = busy[len(busy) // 2:]
@@ -98,28 +108,9 @@ def strip_server_fields(value):
     return value
 
 
-LIGHTBEAM_CONFIG = """
-state_dir: {state}
-data_dir: {data}
-edfi_api:
-  base_url: {base_url}
-  version: 3
-  mode: sandbox
-  client_id: {key}
-  client_secret: {secret}
-connection:
-  pool_size: {pool}
-  timeout: 60
-  num_retries: 2
-  backoff_factor: 1
-  retry_statuses: [429, 500, 503]
-  verify_ssl: false
-"""
-
-
 def lightbeam_cell(records: dict[str, list[dict]], descriptors: Path, in_flight: int, latency: float) -> dict:
     """The records the sync left in the ODS, sent by `lightbeam send` to a fresh sandbox."""
-    from edfi_sync.sandbox.testing import run_sandbox
+    from edfi_sync.sandbox.testing import lightbeam_config, run_sandbox
 
     with tempfile.TemporaryDirectory() as scratch:
         data = Path(scratch) / "data"
@@ -129,8 +120,7 @@ def lightbeam_cell(records: dict[str, list[dict]], descriptors: Path, in_flight:
         with run_sandbox(descriptor_files=[descriptors]) as server:
             server.set_faults(latency_ms=latency)
             config = Path(scratch) / "lightbeam.yaml"
-            config.write_text(LIGHTBEAM_CONFIG.format(state=Path(scratch) / "state", data=data, base_url=server.base_url,
-                                                      key=server.key, secret=server.secret, pool=in_flight))
+            config.write_text(lightbeam_config(server, Path(scratch) / "state", data, pool_size=in_flight, timeout=60))
             server.clear_requests()
             started = time.perf_counter()
             result = subprocess.run([str(Path(sys.executable).parent / "lightbeam"), "send", "-c", str(config)],
@@ -152,9 +142,11 @@ def lightbeam_cell(records: dict[str, list[dict]], descriptors: Path, in_flight:
 
 
 def breakdown(cell: dict) -> str:
+    steps = ", ".join(f"{step['resource']} {step['writes']} in {step['seconds']:.2f} s"
+                      + (f" ({step['efficiency']:.3f})" if "efficiency" in step else "") for step in cell.get("steps", []))
     return (f"\n      time: {cell['outside_requests_s']:.2f} s before/after the requests, {cell['between_send_steps_s']:.2f} s "
             f"between send steps, {cell['send_seconds']:.2f} s sending; {cell['gets']} GETs; server "
-            f"{cell['server_ms_mean']} ms a write")
+            f"{cell['server_ms_mean']} ms a write" + (f"\n      steps: {steps}" if steps else ""))
 
 
 def main() -> None:
@@ -163,7 +155,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", default="5,20,100")
     parser.add_argument("--max-in-flight", default="8,32")
     parser.add_argument("--lightbeam", default="8:20,32:100", help="in_flight:latency cells compared with lightbeam")
-    parser.add_argument("--auto", default="32:20", help="capacity:latency cells for max_in_flight auto ('' = none)")
+    parser.add_argument("--auto", default="32:100", help="capacity:latency cells for max_in_flight auto ('' = none)")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--json", default="bench-send-efficiency.json")
     args = parser.parse_args()
@@ -175,8 +167,8 @@ def main() -> None:
         template, rows = demo_template(admin, args.scale, descriptors)
         print(f"demo data scale {args.scale:g}: {rows['sis.person']:,} persons", flush=True)
         for _ in range(args.repeat):
-            for latency in (float(v) for v in args.latency_ms.split(",")):
-                for in_flight in (int(v) for v in args.max_in_flight.split(",")):
+            for latency in (float(v) for v in args.latency_ms.split(",") if v):
+                for in_flight in (int(v) for v in args.max_in_flight.split(",") if v):
                     cell, records = sync_cell(admin, template, descriptors, in_flight, latency)
                     results["grid"].append(cell)
                     print(f"{in_flight:>3} in flight, {latency:>5g} ms: {cell['seconds']:6.2f} s, "

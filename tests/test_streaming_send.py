@@ -80,10 +80,11 @@ def test_the_limit_stays_in_flight_across_old_batch_boundaries(sis_db, demo_data
 
 
 def test_auto_settles_at_the_servers_capacity(sis_db, demo_data):
-    capacity = 16
+    capacity = 32
     load_demo(SCALE, demo_data)
     with demo_sandbox(demo_data) as server:
-        server.set_faults(latency_ms=20, capacity=capacity)
+        # 320 requests/s at capacity: well within what the machine serves, so latency is the server's.
+        server.set_faults(latency_ms=100, capacity=capacity)
         run_sync(api_env(server, "auto"))
         log = server.requests()
         assert_converged(sis_db, server)

@@ -116,7 +116,7 @@ class AdaptiveLimit:
     ``auto`` works in rounds of about one round trip (``limit`` answers, ``min_round`` at least). It
     starts at 8 and doubles each round (slow start) until the first cut, then grows by one per round
     while the round's latency (its median answer) stays within ``tolerance`` of the unloaded latency
-    (the lowest of the last ``window`` rounds). When latency stays above that for two rounds,
+    (the lowest of the last ``window`` rounds). When latency stays above that for ``patience`` rounds,
     requests are queueing in the server: the limit goes to what the server serves at the unloaded
     latency (limit × unloaded ÷ latency). A 429 or 503 halves it. So it settles at the server's
     capacity, not above it, like TCP's AIMD with a delay signal (Vegas). Cuts are logged with their
@@ -124,8 +124,9 @@ class AdaptiveLimit:
     """
 
     def __init__(self, setting: int | str, floor: int = 2, ceiling: int = 64, tolerance: float = 0.1,
-                 window: int = 100, min_round: int = 16):
+                 window: int = 100, min_round: int = 16, patience: int = 3):
         self.adaptive = setting == "auto"
+        self.patience = patience  # rounds in a row of risen latency before a cut
         self.min_round = min_round  # answers per decision at the least: a median of a few is noise
         self.limit = 8 if self.adaptive else max(1, int(setting))
         self.floor, self.ceiling, self.tolerance = floor, ceiling, tolerance
@@ -177,7 +178,7 @@ class AdaptiveLimit:
         self._rising = self._rising + 1 if rising else 0
         if refused:
             self._set(max(self.floor, self.limit // 2), f"the server answered {refused}")
-        elif self._rising >= 2:  # a rise that lasts, not one noisy round: hold first, then cut
+        elif self._rising >= self.patience:  # a rise that lasts, not a noisy round: hold first, then cut
             self._set(max(self.floor, int(self.limit * unloaded / latency)),
                       f"latency rose to {latency * 1000:.1f} ms from {unloaded * 1000:.1f} ms unloaded")
         elif latency is not None and not rising:
