@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -75,13 +76,16 @@ def sync_cell(admin: str, template: str, descriptors: Path, in_flight, latency: 
     conninfo = create_database(admin, template)
     with run_sandbox(descriptor_files=[descriptors]) as server:
         server.set_faults(latency_ms=latency, capacity=capacity)
+        cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
         run = timed_sync(sync_env(conninfo, server, in_flight), server)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         log = server.requests()
         records = {name: server.records(name) for name in RESOURCES}
     writes, span = send_spans(log)
     cell = {"max_in_flight": in_flight, "latency_ms": latency, "seconds": round(run.seconds, 3),
             "requests": run.requests, "writes": writes, "send_seconds": round(span, 3),
             "peak_rss_mb": round(run.peak_rss_mb, 1), "statuses": run.statuses,
+            "sync_cpu_s": round(after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime, 2),
             **where_the_time_goes(run.seconds, log, span)}
     if in_flight != "auto":
         limit = in_flight / (latency / 1000)
@@ -146,7 +150,9 @@ def breakdown(cell: dict) -> str:
                       + (f" ({step['efficiency']:.3f})" if "efficiency" in step else "") for step in cell.get("steps", []))
     return (f"\n      time: {cell['outside_requests_s']:.2f} s before/after the requests, {cell['between_send_steps_s']:.2f} s "
             f"between send steps, {cell['send_seconds']:.2f} s sending; {cell['gets']} GETs; server "
-            f"{cell['server_ms_mean']} ms a write" + (f"\n      steps: {steps}" if steps else ""))
+            f"{cell['server_ms_mean']} ms a write"
+            + (f"; the sync process used {cell['sync_cpu_s']} s of CPU" if "sync_cpu_s" in cell else "")
+            + (f"\n      steps: {steps}" if steps else ""))
 
 
 def main() -> None:

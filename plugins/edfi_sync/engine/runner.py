@@ -413,8 +413,7 @@ class YearSync:
         room = asyncio.Event()  # set when a request ends or a write does: the dispatcher looks again
         writing: asyncio.Future | None = None
         last_write = loop.time()
-
-        halted = False
+        halted = False  # the dispatcher failed: the reader stops too
 
         async def read() -> None:
             while not (failures or halted):
