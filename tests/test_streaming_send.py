@@ -8,11 +8,12 @@ in-flight count on arrival (itself included).
 
 from __future__ import annotations
 
+import json
 import statistics
 
 import pytest
 
-from e2e_helpers import api_env, assert_converged, demo_sandbox, load_demo, run_sync, sql, writes
+from e2e_helpers import api_env, assert_converged, demo_sandbox, finish, load_demo, run_sync, sql, start_sync
 
 pytestmark = pytest.mark.e2e
 
@@ -94,3 +95,24 @@ def test_auto_settles_at_the_servers_capacity(sis_db, demo_data):
     # Below rather than above: on a shared machine latency is noisy, and noise reads as load.
     assert capacity * 0.6 <= statistics.median(settled) <= capacity * 1.1
     assert statistics.mean(settled) <= capacity * 1.15
+
+
+def test_a_systemic_failure_mid_step_records_every_answer_then_fails_the_run(sis_db, demo_data):
+    """A request that gets no answer after its attempts is systemic: no new request starts, those
+    already out finish, and every answered one is in the identity map before the run fails."""
+    load_demo(1, demo_data)
+    with demo_sandbox(demo_data) as server:
+        server.set_faults(drop_rate=0.05, paths="^/data/v3/ed-fi/students$", methods=["POST"], seed=2)
+        env = api_env(server, 8)
+        connection = json.loads(env["AIRFLOW_CONN_EDFI_API"])
+        connection["extra"]["max_attempts"] = 1
+        code, _, err = finish(start_sync({**env, "AIRFLOW_CONN_EDFI_API": json.dumps(connection)}))
+        assert code != 0 and "no answer after 1 attempts" in err
+        posted = [e for e in server.requests() if e["method"] == "POST" and e["path"].endswith("/students")]
+        created = sum(e["status"] == 201 for e in posted)
+        mapped = sql(sis_db, "SELECT count(*) FROM edfi_sync.identity_map WHERE resource = 'students'")[0][0]
+        assert 0 < created == mapped == len(server.records("students"))
+        assert not any("studentSchoolAssociations" in e["path"] for e in server.requests())
+        server.clear_faults()
+        run_sync(env)
+        assert_converged(sis_db, server)
