@@ -72,9 +72,10 @@ def test_the_limit_stays_in_flight_across_old_batch_boundaries(sis_db, demo_data
         entries = steps(log)[resource]
         # Past the ramp-up, before the last requests drain.
         windows = in_flight_by_window(entries, start(entries[limit]), start(entries[-limit]), 0.1)
-        # A barrier every 1,000 requests would drain the server: a window at a fraction of the limit.
-        assert len(windows) > 20 and min(windows) >= 0.8 * limit, (resource, sorted(windows)[:5])
-        assert statistics.mean(windows) >= 0.95 * limit, resource
+        # The batch barrier this replaced left the server idle for a whole window (0.0 and 4.9 in
+        # flight); a busy machine's hiccups cost a few requests, never half.
+        assert len(windows) > 20 and min(windows) >= limit / 2, (resource, sorted(windows)[:5])
+        assert statistics.mean(windows) >= 0.9 * limit, resource
     # The demo's casebook records fail the rules (BUILD) or are held back; nothing the ODS refused.
     refused = sql(sis_db, "SELECT action, error_code FROM edfi_sync.error_log WHERE status IS NOT NULL")
     assert refused == []
