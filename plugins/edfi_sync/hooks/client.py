@@ -218,9 +218,7 @@ class EdFiClient:
     async def __aenter__(self) -> "EdFiClient":
         verify = self.settings.verify
         ssl_context: ssl.SSLContext | bool
-        if self.settings.base_url.startswith("http://"):
-            ssl_context = False  # no TLS to verify; building a context costs ~40 ms of start-up
-        elif isinstance(verify, str):
+        if isinstance(verify, str):
             ssl_context = ssl.create_default_context(cafile=verify)
         else:
             ssl_context = ssl.create_default_context() if verify else False
