@@ -83,6 +83,35 @@ def test_kill_during_updates_then_rerun_converges(demo):
     assert_sends_nothing(env, server)
 
 
+def test_kill_amid_streaming_writes_resends_only_what_the_map_lacks(demo):
+    """Answers are written behind the requests, a group per transaction: killed once the SSAs' first
+    groups are written and while more are in flight, the map holds exactly the groups written; the
+    rerun sends the rest again (the ODS answers 200 for those it already had) and nothing twice."""
+    conninfo, server, env = demo
+    ssa_map = "SELECT count(*) FROM edfi_sync.identity_map WHERE resource = 'studentSchoolAssociations'"
+    proc = start_sync(env)
+    try:
+        deadline = time.monotonic() + 60
+        while sql(conninfo, ssa_map)[0][0] == 0:
+            assert proc.poll() is None, "the sync ended before writing any SSA"
+            assert time.monotonic() < deadline, "no SSA written within 60 s"
+            time.sleep(0.002)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=30)
+    finally:
+        kill_hard(proc)
+    mapped = sql(conninfo, ssa_map)[0][0]
+    time.sleep(0.2)  # the killed run's last requests are still being answered (the log is written at the answer)
+    since = server.requests()[-1]["seq"]
+    run_sync(env)
+    counts = assert_converged(conninfo, server)
+    assert 0 < mapped < counts["studentSchoolAssociations"]
+    resent = [r for r in writes(server, since) if "studentSchoolAssociations" in r["path"]]
+    assert len(resent) == counts["studentSchoolAssociations"] - mapped
+    assert {r["method"] for r in resent} == {"POST"} and {r["status"] for r in resent} <= {200, 201}
+    assert_sends_nothing(env, server)
+
+
 @pytest.mark.parametrize("kill_point", ["amid the transcripts' DELETEs", "between a record's DELETE and its POST"])
 def test_kill_during_a_replacement_then_rerun_converges(demo, kill_point):
     conninfo, server, env = demo

@@ -37,7 +37,7 @@ def get_provider_info() -> dict:
                     },
                     "max_in_flight": {
                         "label": "Max requests in flight",
-                        "description": "an integer, or auto to adapt to 429/503 answers",
+                        "description": "an integer, or auto to adapt to the server's latency and 429/503 answers",
                         "schema": {"type": ["string", "integer", "null"]},
                     },
                     "verify": {

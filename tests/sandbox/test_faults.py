@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import httpx
@@ -83,8 +84,30 @@ def test_token_lifetime_fault(sandbox):
     assert api.get("students").status_code == 401
 
 
+def test_capacity_model_latency_grows_past_capacity(sandbox):
+    """4 at once within a capacity of 4 take the base latency; 16 at once queue: 4x the latency,
+    so the server's rate stays at capacity ÷ latency. The log shows each request's load."""
+    sandbox.set_faults(latency_ms=100, capacity=4)
+    token = sandbox.token()
+
+    async def burst(count: int) -> float:
+        async with httpx.AsyncClient(base_url=sandbox.base_url, headers={"Authorization": f"Bearer {token}"},
+                                     limits=httpx.Limits(max_connections=count)) as client:
+            started = time.monotonic()
+            responses = await asyncio.gather(*(client.get("/data/v3/ed-fi/students") for _ in range(count)))
+            assert {r.status_code for r in responses} == {200}
+            return time.monotonic() - started
+
+    assert asyncio.run(burst(4)) < 0.3
+    sandbox.clear_requests()
+    assert asyncio.run(burst(16)) >= 0.4
+    log = sandbox.requests()
+    assert max(e["in_flight"] for e in log) > 4
+    assert all(e["ms"] >= 100 * max(1, e["in_flight"] / 4) - 1 for e in log)
+
+
 @pytest.mark.parametrize("faults", [{"error_rate": 2}, {"nonsense": 1}, {"error_rate": 0.6, "drop_rate": 0.6},
-                                    {"latency": {"distribution": "zipf"}}])
+                                    {"latency": {"distribution": "zipf"}}, {"capacity": 0}])
 def test_bad_fault_settings_are_refused(sandbox, faults):
     response = httpx.put(f"{sandbox.base_url}/admin/faults", json=faults)
     assert response.status_code == 400

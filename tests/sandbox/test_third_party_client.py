@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from edfi_sync.sandbox.testing import run_sandbox
+from edfi_sync.sandbox.testing import lightbeam_config, run_sandbox
 
 pytestmark = pytest.mark.e2e
 
@@ -68,25 +68,6 @@ def test_edfi_api_client_pages_by_token_on_7_3():
         assert sorted(int(row["studentUniqueId"][1:]) for row in rows) == list(range(30))
 
 
-LIGHTBEAM_CONFIG = """
-state_dir: {state}
-data_dir: {data}
-edfi_api:
-  base_url: {base_url}
-  version: 3
-  mode: sandbox
-  client_id: {key}
-  client_secret: {secret}
-connection:
-  pool_size: 4
-  timeout: 10
-  num_retries: 2
-  backoff_factor: 1
-  retry_statuses: [429, 500, 503]
-  verify_ssl: false
-"""
-
-
 def lightbeam(command: list[str], config) -> subprocess.CompletedProcess:
     result = subprocess.run([str(Path(sys.executable).parent / "lightbeam"), *command, "-c", str(config)],
                             capture_output=True, text=True, timeout=120)
@@ -120,9 +101,8 @@ def test_lightbeam_validates_sends_and_fetches(tmp_path):
     for name, rows in files.items():
         (data / f"{name}.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
     with run_sandbox() as sandbox:
-        settings = {"base_url": sandbox.base_url, "key": sandbox.key, "secret": sandbox.secret}
         send_config = tmp_path / "send.yaml"
-        send_config.write_text(LIGHTBEAM_CONFIG.format(state=tmp_path / "state", data=data, **settings))
+        send_config.write_text(lightbeam_config(sandbox, tmp_path / "state", data))
         result = lightbeam(["validate+send"], send_config)
         assert "VALIDATION ERROR" not in result.stderr
         for name, rows in files.items():
@@ -131,7 +111,7 @@ def test_lightbeam_validates_sends_and_fetches(tmp_path):
         assert {r["status"] for r in sandbox.requests() if r["method"] == "POST" and "/data/" in r["path"]} == {201}
 
         fetch_config = tmp_path / "fetch.yaml"
-        fetch_config.write_text(LIGHTBEAM_CONFIG.format(state=tmp_path / "state2", data=fetched, **settings))
+        fetch_config.write_text(lightbeam_config(sandbox, tmp_path / "state2", fetched))
         lightbeam(["fetch", "-s", "students,studentSchoolAssociations"], fetch_config)
         students = [json.loads(line) for line in (fetched / "students.jsonl").read_text().splitlines()]
         assert sorted(s["studentUniqueId"] for s in students) == [f"S{n}" for n in range(5)]

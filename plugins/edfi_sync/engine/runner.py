@@ -5,6 +5,7 @@ runs one step of the same run id. Steps are idempotent: a rerun sends only what 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -32,7 +33,11 @@ from .stage import StagedFailure, stage_resource
 
 log = logging.getLogger(__name__)
 
-SEND_BATCH = 1_000
+READ_PAGE = 500        # actions fetched from the cursor at a time
+SEND_QUEUE = 1_000     # actions read ahead of the requests: memory stays bounded whatever the count
+RECORD_GROUP = 500     # answers written per transaction
+RECORD_EVERY = 0.25    # seconds: a slow step still writes its answers this often
+RECORD_BACKLOG = 4_000  # answers waiting for the database before sending pauses
 _SECRET_KEYS = re.compile(r"secret|password|token|authorization|api[_-]?key", re.IGNORECASE)
 
 
@@ -414,15 +419,11 @@ class YearSync:
                   "lea_level": definition.level == "lea", "shared_instance": self._shared, "staged_at": staged_at}
         with psycopg.connect(self.conninfo) as reader, reader.cursor(name="actions", row_factory=dict_row) as cur:
             cur.execute(queries.engine(query), params)
-            while batch := cur.fetchmany(SEND_BATCH):
-                if self.options.dry_run:
-                    counts.update(f"would_{row['action']}" for row in batch)
-                    continue
-                responses = self._loop_run(self._send_batch(definition, batch))
-                self._record(definition, batch, responses, counts)
-                systemic = next((r for r in responses if isinstance(r, BaseException)), None)
-                if systemic is not None:
-                    raise systemic
+            if self.options.dry_run:
+                while page := cur.fetchmany(READ_PAGE):
+                    counts.update(f"would_{row['action']}" for row in page)
+            else:
+                self._loop_run(self._stream(definition, cur, counts))
         return counts
 
     def _loop_run(self, coro):
@@ -430,22 +431,103 @@ class YearSync:
         assert self._loop is not None and client is not None
         return self._loop.run(coro)
 
-    async def _send_batch(self, definition: ResourceDefinition, batch: list[dict]) -> list:
+    async def _stream(self, definition: ResourceDefinition, cur, counts: Counter) -> None:
+        """Send a step's actions keeping the limit's worth of requests in flight from the first to
+        the last: a reader pages the action cursor into a bounded queue, and answers are written
+        to the database behind the requests, one transaction per group (see :meth:`_record`), so
+        neither the cursor nor the database ever drains the pipe. A systemic failure stops new
+        requests; those in flight finish and are recorded before it is raised."""
+        loop = asyncio.get_running_loop()
+        limit = self._client.limit
         path = self.settings.resource_path(definition.name, self.end_year)
+        rows: asyncio.Queue = asyncio.Queue(SEND_QUEUE)
+        answered: list[tuple[dict, Any]] = []
+        failures: list[BaseException] = []
+        pending: set[asyncio.Task] = set()
+        room = asyncio.Event()  # set when a request ends or a write does: the dispatcher looks again
+        writing: asyncio.Future | None = None
+        last_write = loop.time()
+        halted = False  # the dispatcher failed: the reader stops too
+
+        async def read() -> None:
+            while not (failures or halted):
+                page = await asyncio.to_thread(cur.fetchmany, READ_PAGE)
+                for row in page:
+                    await rows.put(row)
+                if len(page) < READ_PAGE:
+                    break
+            await rows.put(None)
+
+        async def send(row: dict) -> None:
+            try:
+                answered.append((row, await self._request(path, row)))
+            except Exception as exc:  # systemic (EdFiUnavailable): the step stops, the run fails
+                failures.append(exc)
+
+        def ended(task: asyncio.Task) -> None:
+            pending.discard(task)
+            room.set()
+
+        def write(force: bool = False) -> None:
+            nonlocal writing, last_write
+            if writing is not None:
+                if not writing.done():
+                    return
+                writing.result()  # a database failure surfaces here
+                writing = None
+            if answered and (force or len(answered) >= RECORD_GROUP or loop.time() - last_write >= RECORD_EVERY):
+                group = answered[:]
+                answered.clear()
+                writing = asyncio.ensure_future(asyncio.to_thread(
+                    self._record, definition, [row for row, _ in group], [answer for _, answer in group], counts))
+                writing.add_done_callback(lambda _: room.set())
+                last_write = loop.time()
+
+        reader = asyncio.create_task(read())
+        try:
+            while (row := await rows.get()) is not None:
+                if failures:
+                    continue  # drain: the reader stops after its page
+                write()
+                # Queue a few more than the limit lets through, so a freed slot is taken at once.
+                while len(pending) >= 2 * limit.limit or len(answered) >= RECORD_BACKLOG:
+                    room.clear()
+                    await room.wait()
+                    write()
+                task = asyncio.create_task(send(row))
+                pending.add(task)
+                task.add_done_callback(ended)
+        except BaseException:
+            halted = True
+            while not reader.done():  # unblock the reader; it stops after its page
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    rows.get_nowait()
+                await asyncio.sleep(0.01)
+            raise
+        finally:
+            await reader
+            if pending:
+                await asyncio.wait(pending)
+            if writing is not None:
+                await writing
+                writing = None
+            write(force=True)
+            if writing is not None:
+                await writing
+        if failures:
+            raise failures[0]
+
+    async def _request(self, path: str, row: dict) -> ApiResponse:
         client = self._client
-
-        async def one(row: dict) -> ApiResponse:
-            action = row["action"]
-            if action == "POST":
-                return await client.request("POST", path, json_body=row["payload"])
-            if action == "PUT":
-                return await client.request("PUT", f"{path}/{row['edfi_id']}", json_body=row["payload"])
-            return await client.request("DELETE", f"{path}/{row['edfi_id']}")
-
-        return await asyncio.gather(*(one(row) for row in batch), return_exceptions=True)
+        action = row["action"]
+        if action == "POST":
+            return await client.request("POST", path, json_body=row["payload"])
+        if action == "PUT":
+            return await client.request("PUT", f"{path}/{row['edfi_id']}", json_body=row["payload"])
+        return await client.request("DELETE", f"{path}/{row['edfi_id']}")
 
     def _record(self, definition: ResourceDefinition, batch: list[dict], responses: list, counts: Counter) -> None:
-        """Outcomes of one batch: identity map, error log and staged statuses in one transaction."""
+        """Outcomes of one group of answers: identity map, error log and staged statuses in one transaction."""
         upserts, map_deletes, errors, resolved, statuses = [], [], [], [], []
         key = {**self._ids, "resource": definition.name}
         for row, response in zip(batch, responses):

@@ -12,7 +12,9 @@ import json
 import logging
 import random
 import ssl
+import statistics
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -109,15 +111,34 @@ class ApiResponse:
 
 
 class AdaptiveLimit:
-    """Concurrency limit: fixed, or with ``auto`` additive increase / halving on 429 and 503."""
+    """Concurrency limit: fixed, or ``auto``, which reads the server's latency as well as its refusals.
 
-    def __init__(self, setting: int | str, floor: int = 2, ceiling: int = 64):
+    ``auto`` works in rounds of about one round trip (``limit`` answers, ``min_round`` at least). It
+    starts at 8 and doubles each round (slow start) until the first cut, then grows by one per round
+    while the round's latency (its median answer) stays within ``tolerance`` of the unloaded latency
+    (the lowest of the last ``window`` rounds). When latency stays above that for ``patience`` rounds,
+    requests are queueing in the server: the limit goes to what the server serves at the unloaded
+    latency (limit × unloaded ÷ latency). A 429 or 503 halves it. So it settles at the server's
+    capacity, not above it, like TCP's AIMD with a delay signal (Vegas). Cuts are logged with their
+    cause, and growth every quarter.
+    """
+
+    def __init__(self, setting: int | str, floor: int = 2, ceiling: int = 64, tolerance: float = 0.1,
+                 window: int = 100, min_round: int = 16, patience: int = 3):
         self.adaptive = setting == "auto"
+        self.patience = patience  # rounds in a row of risen latency before a cut
+        self.min_round = min_round  # answers per decision at the least: a median of a few is noise
         self.limit = 8 if self.adaptive else max(1, int(setting))
-        self.floor, self.ceiling = floor, ceiling
+        self.floor, self.ceiling, self.tolerance = floor, ceiling, tolerance
         self._in_flight = 0
-        self._successes = 0
         self._changed = asyncio.Condition()
+        self._slow_start = True
+        self._round: list[float] = []
+        self._refused: int | None = None
+        self._unloaded: deque[float] = deque(maxlen=window)
+        self._rising = 0  # rounds in a row with latency above the tolerance
+        self._stale = 0  # answers to requests sent before the last cut: they tell of the old limit
+        self._logged = self.limit
 
     async def __aenter__(self):
         async with self._changed:
@@ -127,21 +148,55 @@ class AdaptiveLimit:
     async def __aexit__(self, *exc):
         async with self._changed:
             self._in_flight -= 1
-            # Wake as many as there are free slots, not every waiter: a batch queues up to 1,000
-            # requests here, and waking them all on each release made a batch quadratic in CPU.
+            # Wake as many as there are free slots, not every waiter: waking them all on each
+            # release made a long queue quadratic in CPU.
             self._changed.notify(max(1, self.limit - self._in_flight))
 
-    def record(self, status: int) -> None:
+    def record(self, status: int, seconds: float) -> None:
+        """One answer and its latency (one attempt)."""
         if not self.adaptive:
             return
+        if self._stale:
+            self._stale -= 1
+            return
         if status in (429, 503):
-            self.limit = max(self.floor, self.limit // 2)
-            self._successes = 0
+            self._refused = status
         elif status < 500:
-            self._successes += 1
-            if self._successes >= self.limit:
-                self.limit = min(self.ceiling, self.limit + 1)
-                self._successes = 0
+            self._round.append(seconds)
+        if len(self._round) + (self._refused is not None) >= max(self.limit, self.min_round):
+            self._end_round()
+
+    def _end_round(self) -> None:
+        # The round's median answer: queueing in the server delays most requests, while a hiccup on
+        # either side (CPU, a pause) delays a few; their mean would read such noise as load.
+        latency = statistics.median(self._round) if self._round else None
+        refused, self._round, self._refused = self._refused, [], None
+        if latency is not None:
+            self._unloaded.append(latency)
+        unloaded = min(self._unloaded, default=None)
+        rising = latency is not None and latency > unloaded * (1 + self.tolerance)
+        self._rising = self._rising + 1 if rising else 0
+        if refused:
+            self._set(max(self.floor, self.limit // 2), f"the server answered {refused}")
+        elif self._rising >= self.patience:  # a rise that lasts, not a noisy round: hold first, then cut
+            self._set(max(self.floor, int(self.limit * unloaded / latency)),
+                      f"latency rose to {latency * 1000:.1f} ms from {unloaded * 1000:.1f} ms unloaded")
+        elif latency is not None and not rising:
+            grown = self.limit * 2 if self._slow_start else self.limit + 1
+            self._set(min(self.ceiling, grown), f"latency flat at {latency * 1000:.1f} ms")
+
+    def _set(self, limit: int, why: str) -> None:
+        if limit < self.limit:
+            self._slow_start = False
+            self._stale = self._in_flight
+            self._rising = 0
+        if limit == self.limit:
+            return
+        # Every cut is logged; growth when it reaches a quarter more than the last logged limit.
+        if limit < self.limit or limit >= self._logged * 1.25 or limit == self.ceiling:
+            log.info("max_in_flight auto: %d -> %d (%s)", self.limit, limit, why)
+            self._logged = limit
+        self.limit = limit
 
 
 class EdFiClient:
@@ -264,6 +319,7 @@ class EdFiClient:
                 attempt += 1
                 token = await self._bearer()
                 self.stats["requests"] += 1
+                sent = time.monotonic()
                 try:
                     async with self._session.request(method, url, json=json_body, params=params,
                                                      headers={"Authorization": f"Bearer {token}"}) as resp:
@@ -275,7 +331,7 @@ class EdFiClient:
                     self.stats["retries"] += 1
                     await asyncio.sleep(self._backoff(attempt))
                     continue
-                self.limit.record(status)
+                self.limit.record(status, time.monotonic() - sent)
                 if status == 401 and not refreshed:
                     refreshed = True  # expired or revoked: one new token, one retry
                     await self._bearer(stale=token)

@@ -74,6 +74,7 @@ class SandboxApp:
         self.tokens = TokenService(config.clients, config.max_tokens)
         self.faults = FaultInjector(config.faults)
         self.requests = RequestLog()
+        self.in_flight = 0  # requests being served (not /admin): the capacity model's load
         self.journal = Journal(config.database_url) if config.database_url else None
         self.stores: dict[str, Store] = {}
         self._persisted_stores: set[str] = set()
@@ -189,13 +190,25 @@ class SandboxApp:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
-        decision = NO_FAULT if path.startswith("/admin") else self.faults.decide(method, path)
+        admin = path.startswith("/admin")
+        if not admin:
+            self.in_flight += 1
+        try:
+            await self._serve(scope, receive, send, started, method, path, query, body, admin)
+        finally:
+            if not admin:
+                self.in_flight -= 1
+
+    async def _serve(self, scope, receive, send, started: float, method: str, path: str, query: str, body: bytes,
+                     admin: bool) -> None:
+        in_flight = self.in_flight
+        decision = NO_FAULT if admin else self.faults.decide(method, path, in_flight)
         if decision.delay:
             await asyncio.sleep(decision.delay)
         if decision.hang or decision.drop:
             if decision.hang:
                 await _wait_for_disconnect(receive, self.faults.faults.hang_seconds)
-            self.requests.add(method, path, query, 0, started, "hang" if decision.hang else "drop")
+            self.requests.add(method, path, query, 0, started, "hang" if decision.hang else "drop", in_flight)
             await _abort(send)
             return
         headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
@@ -212,9 +225,9 @@ class SandboxApp:
         response.headers.append((b"content-length", str(len(response.body)).encode()))
         await send({"type": "http.response.start", "status": response.status, "headers": response.headers})
         await send({"type": "http.response.body", "body": response.body})
-        if not path.startswith("/admin"):
+        if not admin:
             self.requests.add(method, path, query, response.status, started,
-                              f"status {decision.status}" if decision.status else None)
+                              f"status {decision.status}" if decision.status else None, in_flight)
 
     async def _lifespan(self, receive, send) -> None:
         while True:

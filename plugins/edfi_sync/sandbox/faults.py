@@ -28,6 +28,7 @@ class Faults:
     hang_rate: float = 0.0                   # share that never answer (until hang_seconds pass)
     hang_seconds: float = 300.0
     token_lifetime: int | None = None        # seconds: overrides the server's token lifetime for new tokens
+    capacity: int | None = None              # requests the server serves at once; past it, latency grows
     paths: str = r"^/(data|oauth)/"          # regex: which request paths faults apply to
     methods: list[str] | None = None         # e.g. ["POST"]; None = every method
     seed: int | None = None
@@ -49,6 +50,8 @@ class Faults:
                 raise ValueError(f"{name} must be between 0 and 1")
         if self.error_rate + self.throttle_rate + self.drop_rate + self.hang_rate > 1.0:
             raise ValueError("the fault rates add up to more than 1")
+        if self.capacity is not None and self.capacity < 1:
+            raise ValueError("capacity must be at least 1")
         if self.latency is not None and self.latency.get("distribution", "fixed") not in _DISTRIBUTIONS:
             raise ValueError(f"latency distribution must be one of {', '.join(_DISTRIBUTIONS)}")
         re.compile(self.paths)
@@ -79,12 +82,17 @@ class FaultInjector:
         self._active = bool(faults.latency_ms or faults.latency or faults.error_rate or faults.throttle_rate
                             or faults.drop_rate or faults.hang_rate)
 
-    def decide(self, method: str, path: str) -> Decision:
+    def decide(self, method: str, path: str, in_flight: int = 1) -> Decision:
+        """``in_flight``: requests the server is serving, this one included (the capacity model)."""
         faults = self.faults
         if not self._active or not self._paths.search(path) or (faults.methods and method not in faults.methods):
             return NO_FAULT
         rnd = self._random
         delay = faults.latency_ms / 1000.0 + self._latency(rnd)
+        if faults.capacity and in_flight > faults.capacity:
+            # A server with `capacity` workers: the rest queue, so latency grows in proportion and
+            # throughput stays at capacity / latency however many requests a client sends.
+            delay *= in_flight / faults.capacity
         draw = rnd.random()
         if draw < faults.drop_rate:
             return Decision(delay, drop=True)
@@ -116,17 +124,20 @@ class FaultInjector:
 
 
 class RequestLog:
-    """The last ``size`` requests: method, path, query, status, duration, time. Never headers or bodies."""
+    """The last ``size`` requests: method, path, query, status, duration, time, requests in flight
+    when it arrived (itself included). Never headers or bodies."""
 
     def __init__(self, size: int = 100_000):
         self._entries: deque = deque(maxlen=size)
         self._counter = 0
 
-    def add(self, method: str, path: str, query: str, status: int, started: float, fault: str | None) -> None:
+    def add(self, method: str, path: str, query: str, status: int, started: float, fault: str | None,
+            in_flight: int = 1) -> None:
         self._counter += 1
         self._entries.append({
             "seq": self._counter, "method": method, "path": path, "query": query, "status": status,
-            "ms": round((time.perf_counter() - started) * 1000, 3), "time": time.time(), "fault": fault})
+            "ms": round((time.perf_counter() - started) * 1000, 3), "time": time.time(), "fault": fault,
+            "in_flight": in_flight})
 
     def entries(self, since: int = 0) -> list[dict]:
         return [entry for entry in self._entries if entry["seq"] > since]

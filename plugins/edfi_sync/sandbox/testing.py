@@ -78,6 +78,28 @@ class SandboxHandle:
         self._http.close()
 
 
+def lightbeam_config(sandbox: SandboxHandle, state_dir, data_dir, pool_size: int = 4, timeout: int = 10) -> str:
+    """A lightbeam (PyPI) YAML config that sends to or fetches from this sandbox; ``pool_size``
+    is lightbeam's concurrency (its connection pool)."""
+    return f"""
+state_dir: {state_dir}
+data_dir: {data_dir}
+edfi_api:
+  base_url: {sandbox.base_url}
+  version: 3
+  mode: sandbox
+  client_id: {sandbox.key}
+  client_secret: {sandbox.secret}
+connection:
+  pool_size: {pool_size}
+  timeout: {timeout}
+  num_retries: 2
+  backoff_factor: 1
+  retry_statuses: [429, 500, 503]
+  verify_ssl: false
+"""
+
+
 def _year(school_year: int | None) -> dict:
     return {"schoolYear": school_year} if school_year is not None else {}
 
