@@ -538,6 +538,8 @@ class YearSync:
                 counts[f"{action}.ok"] += 1
                 if action == "DELETE":
                     map_deletes.append({**key, "natural_key_hash": row["natural_key_hash"]})
+                    if row.get("sis_object_key"):  # a stray has none
+                        resolved.append({**key, "sis_object_key": row["sis_object_key"]})
                     continue
                 if row.get("old_key_hash"):
                     map_deletes.append({**key, "natural_key_hash": row["old_key_hash"]})
