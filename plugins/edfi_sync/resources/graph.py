@@ -76,7 +76,23 @@ class ResourceGraph:
                 edges.append((Step("delete", name), Step("delete", up)))
         roots = [n for n in names if not self.children(n)]
         edges += [(last, Step("delete", leaf)) for leaf in roots for last in last_posts]
+        # A resource that is never deleted has no delete task: bridge its place in the chain.
+        for name in names:
+            if not self.definitions[name].deletable:
+                gone = Step("delete", name)
+                before = [a for a, b in edges if b == gone]
+                after = [b for a, b in edges if a == gone]
+                edges = [e for e in edges if gone not in e]
+                edges += [(a, b) for a in before for b in after if (a, b) not in edges]
         return edges
+
+    def tasks(self) -> list[Step]:
+        """One task per step: a post per resource, an update where ``updates_after``, a delete
+        where ``deletable`` (the nodes of :meth:`edges`)."""
+        names = self._post_order
+        return ([Step("post", n) for n in names]
+                + [Step("update", n) for n in names if self.definitions[n].updates_after]
+                + [Step("delete", n) for n in reversed(names) if self.definitions[n].deletable])
 
     def steps(self, selected: Iterable[str] | None = None) -> list[Step]:
         """A sequential plan with the same ordering as the task edges (what the CLI runs)."""
