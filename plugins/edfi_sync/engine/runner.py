@@ -409,7 +409,7 @@ class YearSync:
             why = (f"staged {post[2]} records but {rows} are left (cleared when the run finished, "
                    f"or lost with the unlogged staging table)")
         raise StageIncomplete(f"delete.{name} refuses to run: post.{name} of run {self.run_id} {why}; "
-                              f"nothing was deleted. Rerun post.{name} (with its downstream tasks).")
+                              f"nothing was deleted: rerun post.{name} (with its downstream tasks).")
 
     def _refresh_snapshots(self, definition: ResourceDefinition) -> None:
         """A resync of the owner takes the current mapping values (SPEC §5); fields owned by
