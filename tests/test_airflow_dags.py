@@ -191,3 +191,14 @@ def test_params_accept_the_forms_of_the_trigger_form_conf_and_templates():
     with pytest.raises(ValueError, match="unknown resources"):
         resource_names(["nope"])
     assert flag(None) is None and flag("true") is True and flag(False) is False
+
+
+def test_a_task_reads_the_sis_from_the_edfi_sis_connection_never_an_embedded_server(monkeypatch):
+    from edfi_sync.hooks.sis import SisDatabaseHook
+
+    monkeypatch.setenv("AIRFLOW_CONN_EDFI_SIS", json.dumps(
+        {"conn_type": "postgres", "host": "/run/sis", "login": "sync", "password": "pw", "schema": "district"}))
+    assert SisDatabaseHook().conninfo() == "host=/run/sis user=sync password=pw dbname=district"
+    monkeypatch.delenv("AIRFLOW_CONN_EDFI_SIS")
+    with pytest.raises(Exception, match="edfi_sis"):
+        SisDatabaseHook().conninfo()

@@ -37,8 +37,10 @@ def airflow_db():
     db.resetdb()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def dag(airflow_db):
+    """Parsed afresh for each test, as each task process does: a task renders its templated
+    fields onto the operator, so a DAG object reused in process would keep one run's Params."""
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(REPO / "dags"))
@@ -178,3 +180,26 @@ def test_clearing_delete_after_the_next_run_replaced_the_stage_refuses_and_delet
     assert f"nothing was deleted: rerun post.{SSA}" in output
     assert writes(sandbox, since) == Counter()
     assert sandbox.records(SSA) == ods_before
+
+
+def test_one_dag_run_syncs_several_years_oldest_first_each_in_its_own_engine_run(small_sis, sandbox, dag):
+    # SY 2023-24 in scope too, with the same Resource Preferences (its SSA 1009 is grade 11).
+    sql(small_sis, "INSERT INTO edfi_sync.connection (end_year) VALUES (2024)")
+    sql(small_sis, "INSERT INTO edfi_sync.mapping SELECT 2024, resource, field, sis_value, namespace, code_value "
+                   "FROM edfi_sync.mapping WHERE end_year = 2025")
+    run = dag.test(run_conf={"school_years": [2025, 2024]})
+    assert run.state == "success"
+    assert sql(small_sis, "SELECT run_id, status FROM edfi_sync.sync_run ORDER BY run_id") == [
+        (f"{run.run_id}__2024", "success"), (f"{run.run_id}__2025", "record_errors")]
+    assert [y["school_year"] for y in xcoms(run.run_id)[f"post.{SSA}"]["years"]] == [2024, 2025]
+    assert dict(sql(small_sis, f"SELECT end_year, count(*) FROM edfi_sync.identity_map WHERE resource = '{SSA}' "
+                               "GROUP BY 1")) == {2024: 1, 2025: 3}
+
+
+def test_fail_on_record_errors_param_fails_the_task_with_record_errors_only(small_sis, sandbox, dag):
+    run = dag.test(run_conf={"resources": ["localEducationAgencies", "students"], "fail_on_record_errors": True})
+    assert run.state == "failed"
+    assert task_state(run.run_id, "post.students") == "failed"  # student 3 cannot be built
+    assert task_state(run.run_id, "post.localEducationAgencies") == "success"
+    assert task_state(run.run_id, "post.schools") == "success"  # not selected: succeeds, says why
+    assert len(sandbox.records("students")) == 4  # the records that could be sent were sent

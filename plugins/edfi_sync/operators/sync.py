@@ -13,7 +13,7 @@ from collections import Counter
 from typing import Any, ClassVar, Sequence
 
 from airflow.sdk import Asset, BaseOperator
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException
 
 from ..resources import GRAPH
 
@@ -157,8 +157,8 @@ class EdFiStepOperator(BaseOperator):
         log.info("%s summary (run %s%s):\n%s", step.task_id, context["run_id"], ", dry run" if dry_run else "",
                  "\n".join(summary_table(rows, dry_run, label="school year")))
         status = self._status(summary["years"])
-        if failing:
-            raise AirflowException(f"{step.task_id}: records logged as errors ({'; '.join(failing)}) and "
+        if failing:  # a retry would send nothing new and fail again
+            raise AirflowFailException(f"{step.task_id}: records logged as errors ({'; '.join(failing)}) and "
                                    f"fail_on_record_errors is set; see edfi-sync report errors")
         return self._done(summary, status)
 
