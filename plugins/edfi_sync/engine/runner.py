@@ -148,6 +148,7 @@ class YearSync:
         self.mappings = Mappings()
         # Dry run: owners read with their current mapping values instead of a (never taken) snapshot.
         self._current_owners: set[str] = set()
+        self._sending = Progress("send")
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -433,17 +434,15 @@ class YearSync:
                   "key_change_by_put": definition.key_change == "put",
                   "schools": list(self.options.schools) if self.options.schools else None,
                   "lea_level": definition.level == "lea", "shared_instance": self._shared, "staged_at": staged_at}
-        progress = self._progress(definition, query, actions)
+        self._sending = self._progress(definition, query, actions)
         with psycopg.connect(self.conninfo) as reader, reader.cursor(name="actions", row_factory=dict_row) as cur:
             cur.execute(queries.engine(query), params)
             while batch := cur.fetchmany(SEND_BATCH):
                 if self.options.dry_run:
                     counts.update(f"would_{row['action']}" for row in batch)
-                    progress.advance(len(batch), counts)
                     continue
                 responses = self._loop_run(self._send_batch(definition, batch))
                 self._record(definition, batch, responses, counts)
-                progress.advance(len(batch), counts)
                 systemic = next((r for r in responses if isinstance(r, BaseException)), None)
                 if systemic is not None:
                     raise systemic
@@ -480,6 +479,7 @@ class YearSync:
         """Outcomes of one batch: identity map, error log and staged statuses in one transaction."""
         upserts, map_deletes, errors, resolved, statuses = [], [], [], [], []
         key = {**self._ids, "resource": definition.name}
+        self._sending.advance(len(batch), counts)  # a progress line now and then (long steps)
         for row, response in zip(batch, responses):
             if isinstance(response, BaseException):
                 continue
