@@ -76,6 +76,12 @@ class ResourceGraph:
                 edges.append((Step("delete", name), Step("delete", up)))
         roots = [n for n in names if not self.children(n)]
         edges += [(last, Step("delete", leaf)) for leaf in roots for last in last_posts]
+        # A resource's delete also waits directly for its own post (or update): when a rerun clears
+        # only that resource's tasks, the delete must not run on the stage its post is replacing.
+        for name in names:
+            own = Step("update", name) if self.definitions[name].updates_after else Step("post", name)
+            if (own, Step("delete", name)) not in edges:
+                edges.append((own, Step("delete", name)))
         # A resource that is never deleted has no delete task: bridge its place in the chain.
         for name in names:
             if not self.definitions[name].deletable:
