@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from importlib import import_module
@@ -101,6 +102,24 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--resource")
     report.add_argument("--format", choices=("table", "csv", "json"), default="table")
     report.set_defaults(func=_handler("engine.cli.report"))
+
+    airflow = sub.add_parser("airflow", help="drive the DAGs of a running Airflow").add_subparsers(
+        dest="airflow_command", required=True)
+    rerun = airflow.add_parser(
+        "rerun", help="rerun one resource of one DAG run (its post/update/delete tasks)",
+        description="Clears the resource's tasks of the run through Airflow's REST API. Login: "
+                    "EDFI_SYNC_AIRFLOW_USER and EDFI_SYNC_AIRFLOW_PASSWORD (unset: no login). Exit 0: the rerun "
+                    "succeeded (or was queued, without --wait); 1: it failed; 2: Airflow unreachable or login "
+                    "refused; 3: nothing matched.")
+    rerun.add_argument("--dag-id", required=True)
+    rerun.add_argument("--run-id", required=True)
+    rerun.add_argument("--resource", required=True, help="an Ed-Fi resource name, e.g. schools")
+    rerun.add_argument("--downstream", action="store_true", help="also rerun every task downstream of them")
+    rerun.add_argument("--wait", action="store_true", help="wait for the rerun to end")
+    rerun.add_argument("--timeout", type=float, default=1800, help="seconds --wait waits (default 1800)")
+    rerun.add_argument("--airflow-url", default=os.environ.get("EDFI_SYNC_AIRFLOW_URL", "http://127.0.0.1:8080"),
+                       help="the api-server (default $EDFI_SYNC_AIRFLOW_URL or http://127.0.0.1:8080)")
+    rerun.set_defaults(func=_handler("rerun.main"))
 
     demo = sub.add_parser("demo", help="the main job: database, demo data, sandbox, one sync, summary")
     demo.add_argument("--scale", type=float, default=1)
