@@ -177,6 +177,14 @@ def test_rerun_exit_codes_for_an_unreachable_airflow_a_refused_login_and_nothing
     no_resource = airflow.rerun("--dag-id", "edfi_sync", "--run-id", run_id, "--resource", "nonsense")
     assert no_resource.returncode == 3 and "no task of resource" in no_resource.stderr
 
+    # A scheduled run (unpausing created one) reruns the same way as a manual one.
+    [scheduled] = [r["dag_run_id"] for r in airflow.api("GET", "/dags/edfi_sync/dagRuns")["dag_runs"]
+                   if r["run_type"] == "scheduled"]
+    assert airflow.wait_run(scheduled) == "success"
+    again = airflow.rerun("--dag-id", "edfi_sync", "--run-id", scheduled, "--resource", "schools", "--wait")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "post.schools: success" in again.stdout and "delete.schools: success" in again.stdout
+
 
 def test_a_failed_resource_reruns_alone_and_succeeds_once_its_cause_is_fixed(airflow):
     conf = {"resources": ["localEducationAgencies", "students"], "fail_on_record_errors": True}
