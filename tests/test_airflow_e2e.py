@@ -14,11 +14,12 @@ import subprocess
 import sys
 import uuid
 from collections import Counter
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
-from e2e_helpers import YEAR, sql
+from e2e_helpers import YEAR, sql, sync
 from edfi_sync.resources import GRAPH, RESOURCES
 from edfi_sync.sandbox.testing import run_sandbox
 
@@ -203,3 +204,22 @@ def test_fail_on_record_errors_param_fails_the_task_with_record_errors_only(smal
     assert task_state(run.run_id, "post.localEducationAgencies") == "success"
     assert task_state(run.run_id, "post.schools") == "success"  # not selected: succeeds, says why
     assert len(sandbox.records("students")) == 4  # the records that could be sent were sent
+
+
+def test_school_year_dag_resyncs_the_year_its_data_interval_ends_in(small_sis, sandbox, airflow_db):
+    from airflow.dag_processing.dagbag import DagBag
+
+    dag = DagBag(dag_folder=str(REPO / "dags")).dags["edfi_sync_school_year"]
+    sync(small_sis)
+    # Only a resync finds an ODS record nobody sent: a stray SSA, deleted by the yearly run.
+    stray = {k: v for k, v in sandbox.records(SSA)[0].items() if k not in ("id", "_etag", "_lastModifiedDate")}
+    stray_id = sandbox.insert_record(SSA, {**stray, "entryDate": "2024-09-01"})
+    run = dag.test(logical_date=datetime(2024, 7, 1, tzinfo=timezone.utc))  # SY 2024-25
+    assert run.state == "success"
+    assert (run.data_interval_start, run.data_interval_end) == (datetime(2024, 7, 1, tzinfo=timezone.utc),
+                                                                 datetime(2025, 7, 1, tzinfo=timezone.utc))
+    [year] = xcoms(run.run_id)["post.schools"]["years"]
+    assert (year["school_year"], year["run_id"]) == (YEAR, f"{run.run_id}__{YEAR}")
+    assert "ods_records" in year["counts"]  # a resync: it read the ODS
+    assert stray_id not in {r["id"] for r in sandbox.records(SSA)}
+    assert xcoms(run.run_id)[f"delete.{SSA}"]["years"][0]["counts"] == {"stray_DELETE.ok": 1}
