@@ -1,6 +1,7 @@
-"""`edfi-sync airflow rerun` against a real Airflow (api-server, scheduler, dag-processor,
-triggerer; LocalExecutor, parallelism 4) started once for this module on 127.0.0.1, with the
-SIS of tests/fixtures/sync_small.sql and the sandbox over HTTP.
+"""Against a real Airflow (api-server, scheduler, dag-processor, triggerer; LocalExecutor,
+parallelism 4) started once for this module on 127.0.0.1, with the SIS of
+tests/fixtures/sync_small.sql and the sandbox over HTTP: `edfi-sync airflow rerun`, and a
+backfill of the school-year DAG after which unpausing schedules no missed year.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 import time
 import uuid
 from collections import Counter
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote
 
@@ -60,10 +62,13 @@ class Airflow:
     def trigger(self, conf: dict) -> str:
         return self.api("POST", "/dags/edfi_sync/dagRuns", json={"logical_date": None, "conf": conf})["dag_run_id"]
 
-    def wait_run(self, run_id: str, timeout: float = 180) -> str:
+    def runs(self, dag_id: str) -> list[dict]:
+        return self.api("GET", f"/dags/{dag_id}/dagRuns")["dag_runs"]
+
+    def wait_run(self, run_id: str, timeout: float = 180, dag_id: str = "edfi_sync") -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            state = self.api("GET", f"/dags/edfi_sync/dagRuns/{quote(run_id, safe='')}")["state"]
+            state = self.api("GET", f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}")["state"]
             if state in ("success", "failed"):
                 return state
             time.sleep(1)
@@ -212,3 +217,30 @@ def test_a_failed_resource_reruns_alone_and_succeeds_once_its_cause_is_fixed(air
     queued = airflow.rerun("--dag-id", "edfi_sync", "--run-id", run_id, "--resource", "localEducationAgencies")
     assert queued.returncode == 0 and "post.localEducationAgencies" in queued.stdout
     assert airflow.wait_run(run_id) == "success"
+
+
+def test_backfill_of_an_old_school_year_then_unpausing_schedules_no_missed_year(airflow):
+    dag = "edfi_sync_school_year"
+    created = subprocess.run([sys.executable, "-m", "airflow", "backfill", "create", "--dag-id", dag,
+                              "--from-date", "2021-07-01", "--to-date", "2022-06-30"],
+                             env=airflow.env, capture_output=True, text=True, timeout=120)
+    assert created.returncode == 0, created.stderr[-3000:]
+    airflow.api("PATCH", f"/dags/{dag}", json={"is_paused": False})  # a paused DAG keeps backfill runs queued
+    [backfill] = [r for r in airflow.runs(dag) if r["run_type"] == "backfill"]
+    assert (backfill["data_interval_start"], backfill["data_interval_end"]) == (
+        "2021-07-01T00:00:00Z", "2022-07-01T00:00:00Z")
+    assert airflow.wait_run(backfill["dag_run_id"], dag_id=dag) == "success"
+    deadline = time.monotonic() + 60
+    while not [r for r in airflow.runs(dag) if r["run_type"] == "scheduled"]:
+        assert time.monotonic() < deadline, "the scheduler never scheduled the latest school year"
+        time.sleep(1)
+    time.sleep(5)  # give it the chance to (wrongly) add a missed year
+    scheduled = {r["data_interval_start"] for r in airflow.runs(dag) if r["run_type"] == "scheduled"}
+    now = datetime.now(timezone.utc)
+    latest_complete = now.year - 1 if now.month >= 7 else now.year - 2
+    assert scheduled == {f"{latest_complete}-07-01T00:00:00Z"}  # not 2022-23, 2023-24, ...
+    # SY 2021-22 has no enabled connection: the tasks succeed and say so.
+    summary = airflow.api("GET", f"/dags/{dag}/dagRuns/{quote(backfill['dag_run_id'], safe='')}/taskInstances/"
+                                 "post.students/xcomEntries/return_value")["value"]
+    assert summary["years"] == [{"school_year": 2022, "run_id": f"{backfill['dag_run_id']}__2022",
+                                 "status": "out_of_scope"}]
