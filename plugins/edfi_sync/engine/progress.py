@@ -59,7 +59,7 @@ class Progress:
 def summary_table(rows: Mapping[str, Mapping[str, int]], dry_run: bool = False, label: str = "resource") -> list[str]:
     """The per-resource (or per-year) table of a run: what was extracted, left unchanged, sent,
     failed, skipped, not built or a duplicate. Dry runs show what would be sent."""
-    header = (f"  {label:<28} {'extracted':>9} {'unchanged':>9} " + " ".join(f"{c:>7}" for c in ACTIONS)
+    header = (f"  {label:<45} {'extracted':>9} {'unchanged':>9} " + " ".join(f"{c:>7}" for c in ACTIONS)
               + f" {'failed':>7} {'skipped':>7} {'build':>6} {'dup':>5}")
     lines = [header]
     for name, counts in rows.items():
@@ -67,6 +67,6 @@ def summary_table(rows: Mapping[str, Mapping[str, int]], dry_run: bool = False, 
             return counts.get(key, 0)
         sent = [n(f"would_{c}") if dry_run else n(f"{c}.ok") for c in ACTIONS]
         failed = sum(v for k, v in counts.items() if k.endswith(".failed"))
-        lines.append(f"  {name:<28} {n('extracted'):>9} {n('unchanged'):>9} " + " ".join(f"{v:>7}" for v in sent)
+        lines.append(f"  {name:<45} {n('extracted'):>9} {n('unchanged'):>9} " + " ".join(f"{v:>7}" for v in sent)
                      + f" {failed:>7} {n('skipped'):>7} {n('build_failed'):>6} {n('duplicate'):>5}")
     return lines

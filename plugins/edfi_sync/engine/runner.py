@@ -75,6 +75,12 @@ class SyncOptions:
     dry_run: bool = False
 
 
+def plan(options: SyncOptions) -> list[Step]:
+    """The steps a run covers, in order: the CLI runs them one after the other; in Airflow each
+    is a task, and a task whose step is not in the plan does nothing."""
+    return GRAPH.steps(options.resources)
+
+
 @dataclass
 class StepResult:
     step: Step
@@ -251,8 +257,8 @@ class YearSync:
         """Airflow: each task runs one step, in any order; the one that finds every step of the
         plan finished records the run's outcome. The staged rows stay until the next run of the
         resource replaces them, so a delete task cleared meanwhile still finds its stage."""
-        plan = GRAPH.steps(self.options.resources)
-        params = {**self._ids, "resources": [s.resource for s in plan], "phases": [s.phase for s in plan]}
+        steps = plan(self.options)
+        params = {**self._ids, "resources": [s.resource for s in steps], "phases": [s.phase for s in steps]}
         if self._one("run_open_steps", params)[0]:
             return None
         results = [StepResult(Step(phase, resource), status, Counter(counts))

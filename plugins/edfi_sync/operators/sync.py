@@ -112,7 +112,7 @@ class EdFiStepOperator(BaseOperator):
 
     def execute(self, context) -> dict[str, Any]:
         from ..engine.progress import summary_table
-        from ..engine.runner import OutOfScope, StageIncomplete, SyncOptions, YearSync
+        from ..engine.runner import OutOfScope, StageIncomplete, SyncOptions, YearSync, plan
         from ..hooks.sis import SisDatabaseHook
         from ..resources.graph import Step
 
@@ -122,11 +122,11 @@ class EdFiStepOperator(BaseOperator):
                                    "phase": self.phase, "dry_run": dry_run, "years": []}
         selected = resource_names(self.selected_resources)
         years = self._years(context)
-        if selected and self.resource not in selected:
-            log.info("%s: not among the selected resources %s; nothing to do", step.task_id, list(selected))
-            return self._done(summary, "not_selected")
         options = SyncOptions(resources=selected, resync=bool(flag(self.resync)),
                               schools=school_ids(self.schools), dry_run=dry_run)
+        if step not in plan(options):
+            log.info("%s: not among the selected resources %s; nothing to do", step.task_id, list(selected))
+            return self._done(summary, "not_selected")
         conninfo = SisDatabaseHook(self.sis_conn_id).conninfo()
         years = years or self._enabled_years(conninfo)
         failing: list[str] = []
