@@ -92,14 +92,6 @@ class ResourceGraph:
                 edges += [(a, b) for a in before for b in after if (a, b) not in edges]
         return edges
 
-    def tasks(self) -> list[Step]:
-        """One task per step: a post per resource, an update where ``updates_after``, a delete
-        where ``deletable`` (the nodes of :meth:`edges`)."""
-        names = self._post_order
-        return ([Step("post", n) for n in names]
-                + [Step("update", n) for n in names if self.definitions[n].updates_after]
-                + [Step("delete", n) for n in reversed(names) if self.definitions[n].deletable])
-
     def steps(self, selected: Iterable[str] | None = None) -> list[Step]:
         """A sequential plan with the same ordering as the task edges (what the CLI runs)."""
         chosen = self.post_order(selected)
@@ -124,3 +116,11 @@ class ResourceGraph:
             raise ValueError(f"unknown resources: {', '.join(sorted(unknown))} "
                              f"(known: {', '.join(self._post_order)})")
         return chosen
+
+    def tasks(self) -> list[Step]:
+        """One task per step: a post per resource, an update where ``updates_after``, a delete
+        where ``deletable`` (the nodes of :meth:`edges`)."""
+        names = self._post_order
+        return ([Step("post", n) for n in names]
+                + [Step("update", n) for n in names if self.definitions[n].updates_after]
+                + [Step("delete", n) for n in reversed(names) if self.definitions[n].deletable])
