@@ -20,6 +20,9 @@ _SESSION_DIR = Path(tempfile.mkdtemp(prefix="edfi-sync-tests-"))
 os.environ["AIRFLOW_HOME"] = str(_SESSION_DIR / "airflow")
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
+# The repository's folders, as docker-compose mounts them (the plugin registers the timetable).
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parents[1] / "dags")
+os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(Path(__file__).resolve().parents[1] / "plugins")
 _USER_SIS_CONN = os.environ.pop("AIRFLOW_CONN_EDFI_SIS", None)
 os.environ["EDFI_SYNC_HOME"] = str(_SESSION_DIR / "home")
 

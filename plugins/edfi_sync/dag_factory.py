@@ -1,0 +1,86 @@
+"""The DAGs of SPEC §6, generated from the resource definitions: a resource added to
+``edfi_sync.resources`` gets its tasks and edges with no change here.
+
+Task ids are ``post.<resource>``, ``update.<resource>`` and ``delete.<resource>`` (TaskGroups
+``post``, ``update``, ``delete``); edges are ``GRAPH.edges()``: POSTs parents -> children, the
+update step after what it waits for, DELETEs children -> parents once every POST has run.
+Importing this module loads Airflow's SDK and the resource registry, nothing heavier.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from airflow.sdk import DAG, Param, TaskGroup
+
+from .operators.sync import OPERATORS
+from .resources import GRAPH
+from .timetables import SchoolYearTimetable
+
+DEFAULT_SCHEDULE = "*/30 * * * *"
+START = datetime(2015, 7, 1, tzinfo=timezone.utc)
+GROUP_TOOLTIPS = {
+    "post": "POST new and PUT changed records, parents before children",
+    "update": "PUT changes that wait for other resources (students after their SSAs)",
+    "delete": "DELETE what the SIS no longer yields, children before parents",
+}
+
+
+def sync_params(*, with_resync: bool) -> dict[str, Param]:
+    """The trigger form (and ``--conf``) of SPEC §6."""
+    params = {
+        "school_years": Param([], type="array", items={"type": "integer"}, title="School years",
+                              description="end years, e.g. 2025 for 2024-25; empty = every enabled year"
+                              + ("" if with_resync else " (else the year of the data interval)")),
+        "resources": Param([], type="array", items={"type": "string", "enum": GRAPH.post_order()},
+                           title="Resources", description="Ed-Fi resource names; empty = all"),
+        "schools": Param("all", type=["string", "array"], title="Schools",
+                         description="'all', a list or a comma-separated string of Ed-Fi schoolIds"),
+        "dry_run": Param(False, type="boolean", title="Dry run",
+                         description="compute and report; send nothing, change no mapping, map or error log"),
+        "fail_on_record_errors": Param(None, type=["null", "boolean"], title="Fail on record errors",
+                                       description="overrides the Ed-Fi connection's extra when set"),
+    }
+    if with_resync:
+        params["resync"] = Param(False, type="boolean", title="Resync",
+                                 description="also compare with the ODS and repair drift")
+    return params
+
+
+def _sync_dag(dag_id: str, *, schedule: Any, params: dict[str, Param], doc_md: str,
+              operator_args: dict[str, Any]) -> DAG:
+    with DAG(dag_id, schedule=schedule, start_date=START, catchup=False, max_active_runs=1, params=params,
+             render_template_as_native_obj=True, doc_md=doc_md, tags=["edfi"],
+             default_args={"retries": 2, "retry_delay": timedelta(minutes=2)}) as dag:
+        groups: dict[str, TaskGroup] = {}
+        tasks = {}
+        for step in GRAPH.tasks():
+            if step.phase not in groups:
+                groups[step.phase] = TaskGroup(step.phase, tooltip=GROUP_TOOLTIPS[step.phase])
+            tasks[step] = OPERATORS[step.phase](task_id=step.resource, resource=step.resource,
+                                                task_group=groups[step.phase], **operator_args)
+        for upstream, downstream in GRAPH.edges():
+            tasks[upstream] >> tasks[downstream]
+    return dag
+
+
+def incremental_dag() -> DAG:
+    """``edfi_sync``: every enabled year, on ``EDFI_SYNC_SCHEDULE`` (a cron expression or preset;
+    default every 30 minutes)."""
+    return _sync_dag(
+        "edfi_sync", schedule=os.environ.get("EDFI_SYNC_SCHEDULE") or DEFAULT_SCHEDULE,
+        params=sync_params(with_resync=True), operator_args={},
+        doc_md="Incremental SIS -> Ed-Fi sync of every enabled school year (SPEC §6). "
+               "One engine run per school year: `<dag_run_id>__<end_year>`.")
+
+
+def school_year_dag() -> DAG:
+    """``edfi_sync_school_year``: one run per school year [July 1, next July 1), a full resync
+    of that year; ``airflow backfill create`` fills past years."""
+    return _sync_dag(
+        "edfi_sync_school_year", schedule=SchoolYearTimetable(), params=sync_params(with_resync=False),
+        operator_args={"resync": True, "year_from_interval": True},
+        doc_md="Full resync of one school year per run: the `school_years` param, else the year "
+               "ending with the data interval (`data_interval_end.year`).")
