@@ -19,9 +19,10 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-## The main job: embedded PostgreSQL, demo SIS data, sandbox, sync, summary.
+## The main job in Airflow: embedded PostgreSQL, demo SIS data, sandbox, Airflow, one DAG run, summary.
+## DEMO_ARGS: e.g. --scale 0.2 --port 8765 --airflow-port 8080
 demo: install
-	$(BIN)/edfi-sync demo
+	$(BIN)/edfi-sync demo $(DEMO_ARGS)
 
 ## Every test, the slow end-to-end ones included (CI runs exactly this).
 test: install
@@ -34,6 +35,7 @@ test-fast: install
 bench: install
 	$(BIN)/python -m bench
 
+## Stops what `make demo` started: Airflow, the sandbox, the embedded PostgreSQL.
 stop:
 	-$(BIN)/edfi-sync db stop
 

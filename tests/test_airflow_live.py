@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -23,15 +22,15 @@ import psycopg
 import pytest
 import requests
 from psycopg import sql as pgsql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import make_conninfo
 
+from edfi_sync.local_airflow import LocalAirflow
 from edfi_sync.sandbox.testing import run_sandbox
 
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "edfi_sync.cli"]
-COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 
 
 def _free_port() -> int:
@@ -85,75 +84,21 @@ class Airflow:
                                    **env})
 
 
-def _wait_healthy(url: str, procs: list[subprocess.Popen], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        dead = [p.args for p in procs if p.poll() is not None]
-        assert not dead, f"Airflow component(s) exited: {dead}"
-        try:
-            health = requests.get(f"{url}/api/v2/monitor/health", timeout=5).json()
-            if all(health.get(c, {}).get("status") == "healthy"
-                   for c in ("metadatabase", "scheduler", "triggerer", "dag_processor")):
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(1)
-    raise AssertionError("Airflow did not become healthy")
-
-
-def _stop(procs: list[subprocess.Popen]) -> None:
-    """Each component was started in its own session: stop its whole process group."""
-    for proc in procs:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 30
-    for proc in procs:
-        try:
-            proc.wait(timeout=max(deadline - time.monotonic(), 1))
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def airflow(pg_admin_conninfo, migrated_template, tmp_path_factory):
-    home = tmp_path_factory.mktemp("airflow-home")
     suffix = uuid.uuid4().hex[:8]
     sis = _database(pg_admin_conninfo, f"edfi_sync_rerun_{suffix}", migrated_template)
     with psycopg.connect(sis) as conn:
         conn.execute((REPO / "tests" / "fixtures" / "sync_small.sql").read_text())
-    metadata = conninfo_to_dict(_database(pg_admin_conninfo, f"airflow_rerun_{suffix}"))
-    password = f"pw-{suffix}"
-    (home / "passwords.json").write_text(json.dumps({"admin": password}))
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
+    local = LocalAirflow(tmp_path_factory.mktemp("airflow-home"), _free_port(), password=f"pw-{suffix}")
     with run_sandbox() as sandbox:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__")}
-        env.update({
-            "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"), "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN":
-                f"postgresql+psycopg://{metadata['user']}:@/{metadata['dbname']}?host={metadata['host']}",
-            "AIRFLOW__API__HOST": "127.0.0.1", "AIRFLOW__API__PORT": str(port),
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{url}/execution/",
-            "AIRFLOW__CORE__PARALLELISM": "4",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
-            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-            "AIRFLOW_CONN_EDFI_SIS": json.dumps({"conn_type": "postgres", "host": conninfo_to_dict(sis)["host"],
-                                                 "login": conninfo_to_dict(sis)["user"],
-                                                 "schema": conninfo_to_dict(sis)["dbname"]}),
-            "AIRFLOW_CONN_EDFI_API": json.dumps({"conn_type": "http", "host": sandbox.base_url,
-                                                 "login": sandbox.key, "password": sandbox.secret}),
-        })
-        subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True,
-                       capture_output=True, timeout=300)
-        procs = [subprocess.Popen([sys.executable, "-m", "airflow", component], env=env, start_new_session=True,
-                                  stdout=open(home / f"{component}.log", "w"), stderr=subprocess.STDOUT)
-                 for component in COMPONENTS]
+        env = local.environment(
+            metadata=_database(pg_admin_conninfo, f"airflow_rerun_{suffix}"), sis=sis,
+            edfi_api=json.dumps({"conn_type": "http", "host": sandbox.base_url,
+                                 "login": sandbox.key, "password": sandbox.secret}))
+        local.start(env)
         try:
-            _wait_healthy(url, procs)
-            handle = Airflow(url, env, sis, sandbox, password)
+            handle = Airflow(local.url, env, sis, sandbox, local.password)
             deadline = time.monotonic() + 90
             while not handle.api("GET", "/dags", params={"dag_id_pattern": "edfi_sync"})["dags"]:
                 assert time.monotonic() < deadline, "the dag-processor never listed edfi_sync"
@@ -161,7 +106,7 @@ def airflow(pg_admin_conninfo, migrated_template, tmp_path_factory):
             handle.api("PATCH", "/dags/edfi_sync", json={"is_paused": False})
             yield handle
         finally:
-            _stop(procs)
+            local.stop()
 
 
 def writes(sandbox, since: int = 0) -> Counter:

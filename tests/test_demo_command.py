@@ -1,15 +1,23 @@
-"""`make demo`'s job end to end: its own embedded PostgreSQL, demo data, the sandbox, a sync."""
+"""`make demo` end to end, as on a fresh clone: its own embedded PostgreSQL, demo data, the
+sandbox and Airflow, one run of `edfi_sync`; a second `make demo` reuses it all; `make stop`
+leaves no process behind."""
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from edfi_sync.sandbox.testing import SandboxHandle
+
 pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _free_port() -> int:
@@ -18,32 +26,68 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_demo_runs_the_main_job_and_stops_cleanly(tmp_path):
-    env = {**os.environ, "EDFI_SYNC_HOME": str(tmp_path / "home")}
+def _processes_under(path: Path) -> list[str]:
+    """Live processes whose command line or environment names ``path`` (EDFI_SYNC_HOME)."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                continue
+            if str(path).encode() in (proc / "cmdline").read_bytes() + (proc / "environ").read_bytes():
+                found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        except OSError:
+            continue
+    return found
+
+
+def _summary(stdout: str) -> dict[str, list[int]]:
+    """The per-resource rows of the demo's summary table: extracted, unchanged, POST, PUT, DELETE, ..."""
+    return {m[1]: [int(n) for n in m[2].split()]
+            for m in re.finditer(r"^  (\w+)\s+((?:\d+\s+){8}\d+)$", stdout, re.M)}
+
+
+def test_make_demo_runs_the_dag_then_reuses_what_runs_and_make_stop_leaves_nothing(tmp_path):
+    home = tmp_path / "home"
+    sandbox_port, airflow_port = _free_port(), _free_port()
+    env = {**os.environ, "EDFI_SYNC_HOME": str(home), "VENV": str(Path(sys.executable).parents[1]),
+           "DEMO_ARGS": f"--scale 0.2 --port {sandbox_port} --airflow-port {airflow_port}"}
     env.pop("AIRFLOW_CONN_EDFI_SIS", None)  # the demo brings its own database
     env["AIRFLOW_CONN_EDFI_API"] = '{"conn_type": "http", "host": "https://ods.state.example"}'  # never used
-    port = _free_port()
-    cli = [sys.executable, "-m", "edfi_sync.cli"]
+
+    def make(target: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["make", "-C", str(REPO), target], env=env, capture_output=True, text=True,
+                              timeout=600)
+
     try:
-        run = subprocess.run([*cli, "demo", "--scale", "0.2", "--port", str(port)], env=env, capture_output=True,
-                             text=True, timeout=300)
-        assert run.returncode == 0, run.stdout + run.stderr
-        assert f"Ed-Fi sandbox: http://127.0.0.1:{port}/" in run.stdout
-        assert "studentSchoolAssociations" in run.stdout and "school year 2025" in run.stdout
-        again = subprocess.run([*cli, "sync", "--school-year", "2025"], capture_output=True, text=True,
-                               timeout=120, env={**env, "AIRFLOW_CONN_EDFI_API": (
-                                   f'{{"conn_type": "http", "host": "http://127.0.0.1:{port}", '
-                                   f'"login": "sandbox", "password": "sandbox-secret"}}')})
-        assert again.returncode == 0, again.stderr
-        lines = {line.split()[0]: line.split() for line in again.stdout.splitlines()[2:] if line.strip()}
-        assert lines["students"][3:6] == ["0", "0", "0"]  # no POST, PUT or DELETE: the demo synced it all
-        stopped = subprocess.run([*cli, "db", "stop"], env=env, capture_output=True, text=True, timeout=60)
-        assert "sandbox stopped" in stopped.stdout and "PostgreSQL stopped" in stopped.stdout
-        # make stop, then make demo again: an empty sandbox, the old identity map; a resync refills it.
-        rerun = subprocess.run([*cli, "demo", "--scale", "0.2", "--port", str(port)], env=env,
-                               capture_output=True, text=True, timeout=300)
-        assert rerun.returncode == 0 and "(with resync)" in rerun.stdout, rerun.stdout + rerun.stderr
-        students = next(line.split() for line in rerun.stdout.splitlines() if line.strip().startswith("students"))
-        assert int(students[3]) > 0  # re-posted
+        first = make("demo")
+        assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-4000:]
+        assert re.search(r"DAG run manual__\S+: success", first.stdout)
+        assert f"Airflow UI:    http://127.0.0.1:{airflow_port}/  (login admin / admin)" in first.stdout
+        rows = _summary(first.stdout)
+        sandbox = SandboxHandle(f"http://127.0.0.1:{sandbox_port}", "sandbox", "sandbox-secret")
+        students = sandbox.records("students")
+        assert rows["students"][2] == len(students) > 0  # what the summary says was POSTed is in the ODS
+        assert rows["studentSchoolAssociations"][2] == len(sandbox.records("studentSchoolAssociations")) > 0
+        # Airflow's metadata is in the embedded server's `airflow` database; XComs may go to files.
+        settings = (home / "airflow" / "airflow.env").read_text()
+        assert f"/airflow?host={home}/pgdata" in settings
+        assert f"AIRFLOW__COMMON_IO__XCOM_OBJECTSTORAGE_PATH=file://{home}/xcom" in settings
+
+        since = sandbox.requests()[-1]["seq"]
+        second = make("demo")
+        assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-4000:]
+        assert f"Airflow already running at http://127.0.0.1:{airflow_port}" in second.stdout
+        assert "sandbox already running" in second.stdout and "Airflow started" not in second.stdout
+        assert re.search(r"DAG run manual__\S+: success", second.stdout)
+        assert {name: row[2:5] for name, row in _summary(second.stdout).items()} == {
+            name: [0, 0, 0] for name in rows}
+        assert [r for r in sandbox.requests(since) if "/data/" in r["path"] and r["method"] != "GET"] == []
+        assert _processes_under(home)  # the check below can see them
+
+        stopped = make("stop")
+        assert "Airflow stopped" in stopped.stdout and "sandbox stopped" in stopped.stdout
+        assert "embedded PostgreSQL stopped" in stopped.stdout
+        assert _processes_under(home) == []
+        assert subprocess.run(["pgrep", "-f", str(home)], capture_output=True).stdout == b""
     finally:
-        subprocess.run([*cli, "db", "stop"], env=env, capture_output=True, text=True, timeout=60)
+        make("stop")

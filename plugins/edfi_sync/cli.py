@@ -121,10 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the api-server (default $EDFI_SYNC_AIRFLOW_URL or http://127.0.0.1:8080)")
     rerun.set_defaults(func=_handler("rerun.main"))
 
-    demo = sub.add_parser("demo", help="the main job: database, demo data, sandbox, one sync, summary")
+    demo = sub.add_parser("demo", help="the main job: database, demo data, sandbox, Airflow, one DAG run, summary")
     demo.add_argument("--scale", type=float, default=1)
     demo.add_argument("--school-year", type=int, default=2025)
-    demo.add_argument("--port", type=int, default=8765)
+    demo.add_argument("--port", type=int, default=8765, help="the sandbox's port")
+    demo.add_argument("--airflow-port", type=int, default=8080, help="the Airflow UI and REST API's port")
     demo.set_defaults(func=_handler("commands.demo"))
     return parser
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from . import db, embedded
+from .engine.progress import summary_table
 from .paths import sync_home
 
 
@@ -34,6 +34,11 @@ def db_status(args: argparse.Namespace) -> int:
 
 
 def db_stop(args: argparse.Namespace) -> int:
+    """`make stop`: Airflow, the sandbox, then the embedded PostgreSQL they use."""
+    from .local_airflow import LocalAirflow
+
+    if LocalAirflow(sync_home() / "airflow", port=0).stop():
+        print("Airflow stopped")
     if stop_sandbox():
         print("sandbox stopped")
     print("embedded PostgreSQL stopped" if embedded.stop() else "embedded PostgreSQL was not running")
@@ -79,42 +84,100 @@ def _start_sandbox(port: int, descriptors: Path, home: Path) -> tuple[str, bool]
 
 
 def stop_sandbox(home: Path | None = None) -> bool:
+    from .local_airflow import stop_groups
+
     pid_file = (home or sync_home()) / "sandbox.pid"
     if not pid_file.exists():
         return False
-    try:
-        os.killpg(int(pid_file.read_text()), signal.SIGTERM)
-    except (ProcessLookupError, ValueError, PermissionError):
-        pass
-    pid_file.unlink(missing_ok=True)
-    return True
+    pid = pid_file.read_text()
+    pid_file.unlink()
+    return pid.isdigit() and stop_groups([int(pid)])
 
 
 def demo(args: argparse.Namespace) -> int:
-    """The main job until the Airflow DAGs land: database, demo data, sandbox, one sync, summary."""
+    """The main job in Airflow: database, demo data, sandbox, Airflow, one run of `edfi_sync`, summary."""
+    from .rerun import AirflowApi
+
     home = sync_home()
     home.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     descriptors = home / "demo-descriptors.json"
-    print(f"== 1/4 database ({home})")
+    print(f"== 1/5 database ({home})")
     code = _run_cli("db", "init")
-    print(f"== 2/4 demo SIS data, scale {args.scale:g}, school year {args.school_year}")
+    print(f"== 2/5 demo SIS data, scale {args.scale:g}, school year {args.school_year}")
     code = code or _run_cli("demo-data", "--scale", f"{args.scale:g}", "--school-year", str(args.school_year),
                             "--descriptors-out", str(descriptors))
     if code:
         return code
-    print("== 3/4 Ed-Fi sandbox")
+    print("== 3/5 Ed-Fi sandbox")
     url, started_empty = _start_sandbox(args.port, descriptors, home)
-    # Demo data goes to the local sandbox only, whatever Ed-Fi connection the shell defines.
-    os.environ["AIRFLOW_CONN_EDFI_API"] = json.dumps(
-        {"conn_type": "http", "host": url, "login": "sandbox", "password": "sandbox-secret"})
     print(f"sandbox at {url} (log: {home / 'sandbox.log'})")
+    print("== 4/5 Airflow")
+    airflow = _start_airflow(home, args.airflow_port, url)
+    print(f"== 5/5 DAG run of edfi_sync, school year {args.school_year}" + (" (with resync)" if started_empty else ""))
+    api = AirflowApi(airflow.url, airflow.user, airflow.password)
     # An empty sandbox next to an identity map from an earlier demo: a resync re-posts what it lacks.
-    print(f"== 4/4 sync school year {args.school_year}" + (" (with resync)" if started_empty else ""))
-    code = _run_cli("sync", "--school-year", str(args.school_year), *(["--resync"] if started_empty else []))
-    print(f"\nDone in {time.perf_counter() - started:.1f}s.")
+    run_id, state, rows = _run_dag(api, {"school_years": [args.school_year], "resync": started_empty})
+    for line in summary_table(rows):
+        print(line)
+    print(f"\nDAG run {run_id}: {state}, in {time.perf_counter() - started:.1f}s in all.")
+    print(f"  Airflow UI:    {airflow.url}/  (login {airflow.user} / {airflow.password})")
     print(f"  Ed-Fi sandbox: {url}/  (key sandbox / secret sandbox-secret; e.g. {url}/metadata/data/v3/dependencies)")
     print(f"  Error log:     .venv/bin/edfi-sync report errors --school-year {args.school_year}")
-    print(f"  Identity map:  .venv/bin/edfi-sync report identity-map --school-year {args.school_year}")
+    print(f"  Logs:          {home / 'airflow' / 'logs'}")
     print("  Stop servers:  make stop")
-    return code
+    return 0 if state == "success" else 1
+
+
+def _start_airflow(home: Path, port: int, sandbox_url: str):
+    """The demo's Airflow (metadata in the embedded server's `airflow` database), or the one
+    already running under EDFI_SYNC_HOME."""
+    from .local_airflow import LocalAirflow
+
+    airflow = LocalAirflow(home / "airflow", port)
+    if airflow.healthy():
+        print(f"Airflow already running at {airflow.url}")
+        return airflow
+    airflow.home.mkdir(parents=True, exist_ok=True)
+    airflow.stop()  # what is left of an earlier start that is no longer healthy
+    # Demo data goes to the local sandbox only, whatever Ed-Fi connection the shell defines;
+    # the demo's DAG runs only when triggered, so the summary below is the whole story.
+    env = airflow.environment(
+        metadata=embedded.conninfo("airflow"), sis=db.sis_conninfo(),
+        edfi_api=json.dumps({"conn_type": "http", "host": sandbox_url, "login": "sandbox",
+                             "password": "sandbox-secret"}),
+        xcom_dir=home / "xcom", extra={"EDFI_SYNC_SCHEDULE": os.environ.get("EDFI_SYNC_SCHEDULE", "none")})
+    begun = time.perf_counter()
+    airflow.start(env)
+    print(f"Airflow started at {airflow.url} in {time.perf_counter() - begun:.1f}s (logs: {airflow.home / 'logs'})")
+    return airflow
+
+
+def _run_dag(api, conf: dict, dag_id: str = "edfi_sync", timeout: float = 1800) -> tuple[str, str, dict]:
+    """Unpause and trigger the DAG, wait for the run; its state and counts per resource."""
+    from collections import Counter
+    from urllib.parse import quote
+
+    from .resources import GRAPH
+
+    deadline = time.monotonic() + 120
+    while api.get(f"/dags/{dag_id}") is None:  # the dag-processor has not parsed it yet
+        if time.monotonic() > deadline:
+            raise SystemExit(f"Airflow never listed the DAG {dag_id}; see the dag-processor log")
+        time.sleep(1)
+    api.patch(f"/dags/{dag_id}", {"is_paused": False})
+    run_id = api.post(f"/dags/{dag_id}/dagRuns", {"logical_date": None, "conf": conf})["dag_run_id"]
+    run = f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}"
+    deadline = time.monotonic() + timeout
+    while (state := api.get(run)["state"]) not in ("success", "failed"):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"DAG run {run_id} still {state} after {timeout:.0f}s")
+        time.sleep(1)
+    rows: dict[str, Counter] = {}
+    for ti in api.get(f"{run}/taskInstances", params={"limit": 1000})["task_instances"]:
+        entry = api.get(f"{run}/taskInstances/{ti['task_id']}/xcomEntries/return_value",
+                        params={"deserialize": "true", "stringify": "false"})
+        for year in (entry or {}).get("value", {}).get("years", []):
+            rows.setdefault(ti["task_id"].split(".", 1)[1], Counter()).update(year.get("counts", {}))
+    order = GRAPH.post_order()
+    return run_id, state, dict(sorted(rows.items(), key=lambda item: order.index(item[0])))

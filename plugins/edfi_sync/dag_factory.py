@@ -68,9 +68,10 @@ def _sync_dag(dag_id: str, *, schedule: Any, params: dict[str, Param], doc_md: s
 
 def incremental_dag() -> DAG:
     """``edfi_sync``: every enabled year, on ``EDFI_SYNC_SCHEDULE`` (a cron expression or preset;
-    default every 30 minutes)."""
+    default every 30 minutes; ``none``: triggered runs only, as in the demo)."""
+    schedule = os.environ.get("EDFI_SYNC_SCHEDULE") or DEFAULT_SCHEDULE
     return _sync_dag(
-        "edfi_sync", schedule=os.environ.get("EDFI_SYNC_SCHEDULE") or DEFAULT_SCHEDULE,
+        "edfi_sync", schedule=None if schedule.lower() == "none" else schedule,
         params=sync_params(with_resync=True), operator_args={},
         doc_md="Incremental SIS -> Ed-Fi sync of every enabled school year (SPEC §6). "
                "One engine run per school year: `<dag_run_id>__<end_year>`.")

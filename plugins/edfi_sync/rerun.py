@@ -55,6 +55,9 @@ class AirflowApi:
     def post(self, path: str, body: dict) -> dict | None:
         return self._body(self._call("POST", "/api/v2" + path, json=body))
 
+    def patch(self, path: str, body: dict) -> dict | None:
+        return self._body(self._call("PATCH", "/api/v2" + path, json=body))
+
     @staticmethod
     def _body(response: requests.Response) -> dict | None:
         if response.status_code == 404:

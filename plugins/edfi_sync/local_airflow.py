@@ -1,0 +1,152 @@
+"""A local Airflow for `make demo` and the tests: api-server, scheduler, dag-processor and
+triggerer on 127.0.0.1, each in a session of its own whose whole process group is stopped
+(its LocalExecutor workers and task runners included).
+
+The recipe's pitfalls are handled here, once: the execution API URL follows the port (tasks
+otherwise call :8080), parallelism 4 (not 32 LocalExecutor workers on 2 cores), a fixed login
+through a passwords file, and a new session per start (killing one PID leaves orphans).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+from psycopg.conninfo import conninfo_to_dict
+
+REPO = Path(__file__).resolve().parents[2]
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+HEALTHY = ("metadatabase", "scheduler", "triggerer", "dag_processor")
+XCOM_BACKEND = "airflow.providers.common.io.xcom.backend.XComObjectStorageBackend"
+
+
+class LocalAirflow:
+    """An Airflow whose state (AIRFLOW_HOME, logs, the process group id) lives in ``home``."""
+
+    def __init__(self, home: Path, port: int, user: str = "admin", password: str = "admin"):
+        self.home, self.port, self.user, self.password = Path(home), port, user, password
+        self.url = f"http://127.0.0.1:{port}"
+        self.pgid_file = self.home / "airflow.pgids"
+
+    def environment(self, *, metadata: str, sis: str, edfi_api: str, xcom_dir: Path | None = None,
+                    extra: dict[str, str] | None = None) -> dict[str, str]:
+        """The environment every component (and any `airflow` CLI call) needs: ``metadata`` and
+        ``sis`` are libpq conninfos, ``edfi_api`` the AIRFLOW_CONN_EDFI_API value; ``xcom_dir``
+        turns on the object-storage XCom backend under that directory."""
+        passwords = self.home / "passwords.json"
+        passwords.write_text(json.dumps({self.user: self.password}))
+        meta, sis_params = conninfo_to_dict(metadata), conninfo_to_dict(sis)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__")}
+        env.update({
+            "AIRFLOW_HOME": str(self.home), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"), "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN":
+                f"postgresql+psycopg://{meta.get('user', '')}:@/{meta['dbname']}?host={meta['host']}",
+            "AIRFLOW__API__HOST": "127.0.0.1", "AIRFLOW__API__PORT": str(self.port),
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
+            "AIRFLOW__CORE__PARALLELISM": "4",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{self.user}:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            "AIRFLOW_CONN_EDFI_SIS": json.dumps({"conn_type": "postgres", "host": sis_params["host"],
+                                                 "login": sis_params.get("user"), "schema": sis_params["dbname"]}),
+            "AIRFLOW_CONN_EDFI_API": edfi_api,
+        })
+        if xcom_dir is not None:
+            # Small summaries stay in the database; anything above 1 KiB goes to files (recipe §3).
+            env.update({"AIRFLOW__CORE__XCOM_BACKEND": XCOM_BACKEND,
+                        "AIRFLOW__COMMON_IO__XCOM_OBJECTSTORAGE_PATH": f"file://{Path(xcom_dir).resolve()}",
+                        "AIRFLOW__COMMON_IO__XCOM_OBJECTSTORAGE_THRESHOLD": "1024",
+                        "AIRFLOW__COMMON_IO__XCOM_OBJECTSTORAGE_COMPRESSION": "gzip"})
+        env.update(extra or {})
+        # For `airflow ...` commands against this Airflow: `set -a; . <home>/airflow.env; set +a`
+        own = {k: v for k, v in env.items() if k.startswith(("AIRFLOW", "EDFI_SYNC_"))}
+        env_file = self.home / "airflow.env"
+        env_file.write_text("".join(f"{k}={shlex.quote(v)}\n" for k, v in sorted(own.items())))
+        env_file.chmod(0o600)
+        return env
+
+    def healthy(self) -> bool:
+        try:
+            health = requests.get(f"{self.url}/api/v2/monitor/health", timeout=5).json()
+        except (requests.RequestException, ValueError):
+            return False
+        return all(health.get(c, {}).get("status") == "healthy" for c in HEALTHY)
+
+    def start(self, env: dict[str, str], timeout: float = 180) -> None:
+        """Migrate the metadata database, start the four components, wait until healthy."""
+        logs = self.home / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True,
+                       stdout=open(logs / "db-migrate.log", "w"), stderr=subprocess.STDOUT, timeout=600)
+        procs: list[subprocess.Popen] = []
+        for component in COMPONENTS:
+            with open(logs / f"{component}.log", "ab") as log, open(self.pgid_file, "a") as pgids:
+                procs.append(subprocess.Popen([sys.executable, "-m", "airflow", component], env=env,
+                                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+                pgids.write(f"{procs[-1].pid}\n")  # at once: a failed start must still be stoppable
+        deadline = time.monotonic() + timeout
+        while not self.healthy():
+            dead = [c for c, p in zip(COMPONENTS, procs) if p.poll() is not None]
+            if dead or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"Airflow did not become healthy ({', '.join(dead) or 'timeout'}); "
+                                   f"see {logs}")
+            time.sleep(1)
+
+    def stop(self, timeout: float = 30) -> bool:
+        """SIGTERM to each component's process group (SIGKILL after ``timeout``); True when one ran."""
+        if not self.pgid_file.exists():
+            return False
+        stopped = stop_groups([int(line) for line in self.pgid_file.read_text().split()], timeout)
+        self.pgid_file.unlink()
+        return stopped
+
+
+def stop_groups(pgids: list[int], timeout: float = 30) -> bool:
+    """SIGTERM to every process of these groups, SIGKILL to what is left after ``timeout``;
+    returns once none is left. True when one was running."""
+    running = False
+    for pgid in pgids:
+        try:
+            os.killpg(pgid, signal.SIGTERM)
+            running = True
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + timeout
+    while left := [pid for pgid in pgids for pid in members(pgid)]:
+        if time.monotonic() > deadline:
+            for pid in left:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        time.sleep(0.2)
+    return running
+
+
+def members(pgid: int) -> list[int]:
+    """The live processes of a group. Zombies do not count (kill(0) would still reach them), and
+    ours are reaped on the way."""
+    try:
+        while os.waitpid(-pgid, os.WNOHANG)[0]:
+            pass
+    except ChildProcessError:
+        pass
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # pid (comm) state ppid pgrp ...; comm may hold spaces, so split after its ')'
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            found.append(int(stat.parent.name))
+    return found
