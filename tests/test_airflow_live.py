@@ -77,6 +77,32 @@ class Airflow:
         tis = self.api("GET", f"/dags/edfi_sync/dagRuns/{quote(run_id, safe='')}/taskInstances")["task_instances"]
         return {ti["task_id"]: ti["state"] for ti in tis}
 
+    def summary(self, run_id: str, task_id: str) -> dict:
+        """A task's XCom return_value (SPEC §5.6)."""
+        return self.api("GET", f"/dags/edfi_sync/dagRuns/{quote(run_id, safe='')}/taskInstances/{task_id}/"
+                               "xcomEntries/return_value", params={"deserialize": "true", "stringify": "false"})["value"]
+
+    def counts(self, run_id: str, resource: str) -> Counter:
+        """The counts of every task of a resource in the run (the students' PUTs are in update.students)."""
+        total = Counter()
+        for task_id, state in self.task_states(run_id).items():
+            if task_id.split(".", 1)[1] == resource:
+                for year in self.summary(run_id, task_id)["years"]:
+                    total.update(year.get("counts", {}))
+        return total
+
+    def log(self, run_id: str, task_id: str, try_number: int = 1) -> str:
+        """The messages of a task's log, one a line."""
+        content = self.api("GET", f"/dags/edfi_sync/dagRuns/{quote(run_id, safe='')}/taskInstances/{task_id}/"
+                                  f"logs/{try_number}", params={"full_content": "true"})["content"]
+        return "\n".join(line.get("event", "") if isinstance(line, dict) else str(line) for line in content)
+
+    def run(self, conf: dict) -> str:
+        """Trigger, wait, and expect success; the run id."""
+        run_id = self.trigger(conf)
+        assert self.wait_run(run_id) == "success", self.task_states(run_id)
+        return run_id
+
     def rerun(self, *args: str, **env: str) -> subprocess.CompletedProcess:
         return subprocess.run([*CLI, "airflow", "rerun", *args], capture_output=True, text=True, timeout=300,
                               env={**os.environ, "EDFI_SYNC_AIRFLOW_URL": self.url,
@@ -189,3 +215,87 @@ def test_backfill_of_an_old_school_year_then_unpausing_schedules_no_missed_year(
                                  "post.students/xcomEntries/return_value")["value"]
     assert summary["years"] == [{"school_year": 2022, "run_id": f"{backfill['dag_run_id']}__2022",
                                  "status": "out_of_scope"}]
+
+
+def sent(sandbox, since: int) -> list[tuple[str, str]]:
+    """(method, resource) of each write the sandbox received after ``since``."""
+    return [(r["method"], r["path"].rstrip("/").split("/")[-1 if r["method"] == "POST" else -2])
+            for r in sandbox.requests(since) if "/data/" in r["path"] and r["method"] != "GET"]
+
+
+def last_seq(sandbox) -> int:
+    return (sandbox.requests() or [{"seq": 0}])[-1]["seq"]
+
+
+def test_trigger_form_resync_of_one_resource_for_one_school_then_for_all_schools(airflow):
+    airflow.run({"school_years": [2025]})  # everything in the ODS first
+    sandbox = airflow.sandbox
+    ssas = {r["schoolReference"]["schoolId"]: r for r in sandbox.records("studentSchoolAssociations")}
+    for school in (350010001, 350010002):  # drift: one association of each school vanishes from the ODS
+        sandbox.delete_record("studentSchoolAssociations", ssas[school]["id"])
+    since = last_seq(sandbox)
+    run_id = airflow.run({"school_years": [2025], "resources": ["studentSchoolAssociations"],
+                          "schools": ["350010001"], "resync": True})
+    assert sent(sandbox, since) == [("POST", "studentSchoolAssociations")]
+    assert {r["schoolReference"]["schoolId"] for r in sandbox.records("studentSchoolAssociations")} == {350010001}
+    assert airflow.summary(run_id, "post.studentSchoolAssociations")["years"][0]["counts"]["POST.ok"] == 1
+    assert airflow.summary(run_id, "post.students")["status"] == "not_selected"
+
+    since = last_seq(sandbox)
+    airflow.run({"school_years": [2025], "resources": ["studentSchoolAssociations"], "schools": "all",
+                 "resync": True})
+    assert sent(sandbox, since) == [("POST", "studentSchoolAssociations")]
+    assert {r["schoolReference"]["schoolId"] for r in sandbox.records("studentSchoolAssociations")} == {
+        350010001, 350010002}
+
+
+def test_trigger_form_dry_run_sends_nothing_and_reports_what_it_would_send(airflow):
+    airflow.run({"school_years": [2025]})
+    with psycopg.connect(airflow.sis) as conn:
+        conn.execute("UPDATE sis.person SET last_name = 'Ortiz-Vigil' WHERE person_id = 2")
+    since = last_seq(airflow.sandbox)
+    run_id = airflow.run({"school_years": [2025], "dry_run": True})
+    assert sent(airflow.sandbox, since) == []
+    assert airflow.summary(run_id, "post.students")["dry_run"] is True
+    assert airflow.counts(run_id, "students")["would_PUT"] == 1
+    assert not [r for r in airflow.sandbox.records("students") if r["lastSurname"] == "Ortiz-Vigil"]
+
+    run_id = airflow.run({"school_years": [2025], "resources": ["students"]})  # the same, for real
+    assert sent(airflow.sandbox, since) == [("PUT", "students")]
+    assert airflow.counts(run_id, "students")["PUT.ok"] == 1
+
+
+def test_trigger_form_two_school_years_in_one_run(airflow):
+    with psycopg.connect(airflow.sis) as conn:  # SY 2023-24 enabled, with the same mappings as 2024-25
+        conn.execute("INSERT INTO edfi_sync.connection (end_year, conn_id, enabled) VALUES (2024, 'edfi_api', true) "
+                     "ON CONFLICT DO NOTHING")
+        conn.execute("INSERT INTO edfi_sync.mapping (end_year, resource, field, sis_value, namespace, code_value) "
+                     "SELECT 2024, resource, field, sis_value, namespace, code_value FROM edfi_sync.mapping "
+                     "WHERE end_year = 2025 ON CONFLICT DO NOTHING")
+    run_id = airflow.run({"school_years": [2024, 2025],
+                          "resources": ["localEducationAgencies", "schools", "students", "studentSchoolAssociations"]})
+    years = airflow.summary(run_id, "post.studentSchoolAssociations")["years"]
+    assert [(y["school_year"], y["run_id"], y["status"]) for y in years] == [
+        (2024, f"{run_id}__2024", "done"), (2025, f"{run_id}__2025", "done")]
+    # Ana's 2023-24 enrollment, the only one of that year, reached the ODS beside her 2024-25 one.
+    assert sorted(r["entryDate"] for r in airflow.sandbox.records("studentSchoolAssociations")
+                  if r["studentReference"]["studentUniqueId"] == "100000001") == ["2023-08-14", "2024-08-12"]
+
+
+def test_a_resource_toggled_off_succeeds_and_says_so(airflow):
+    airflow.run({"school_years": [2025]})
+    with psycopg.connect(airflow.sis) as conn:
+        conn.execute("INSERT INTO edfi_sync.resource_toggle VALUES (2025, 'students', false) "
+                     "ON CONFLICT (end_year, resource) DO UPDATE SET enabled = false")
+        conn.execute("UPDATE sis.person SET last_name = 'Ruiz-Baca' WHERE person_id = 1")
+    since = last_seq(airflow.sandbox)
+    try:
+        run_id = airflow.run({"school_years": [2025]})
+    finally:
+        with psycopg.connect(airflow.sis) as conn:
+            conn.execute("DELETE FROM edfi_sync.resource_toggle WHERE end_year = 2025 AND resource = 'students'")
+    states = airflow.task_states(run_id)
+    assert states["post.students"] == states["update.students"] == "success"
+    assert airflow.summary(run_id, "post.students")["status"] == "toggled_off"
+    assert "students is toggled OFF for 2025: nothing sent, nothing deleted" in airflow.log(run_id, "post.students")
+    assert ("PUT", "students") not in sent(airflow.sandbox, since)
