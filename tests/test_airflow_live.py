@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -80,7 +81,7 @@ class Airflow:
     def summary(self, run_id: str, task_id: str) -> dict:
         """A task's XCom return_value (SPEC §5.6)."""
         return self.api("GET", f"/dags/edfi_sync/dagRuns/{quote(run_id, safe='')}/taskInstances/{task_id}/"
-                               "xcomEntries/return_value", params={"deserialize": "true", "stringify": "false"})["value"]
+                               "xcomEntries/return_value")["value"]
 
     def counts(self, run_id: str, resource: str) -> Counter:
         """The counts of every task of a resource in the run (the students' PUTs are in update.students)."""
@@ -192,9 +193,15 @@ def test_a_failed_resource_reruns_alone_and_succeeds_once_its_cause_is_fixed(air
 
 def test_backfill_of_an_old_school_year_then_unpausing_schedules_no_missed_year(airflow):
     dag = "edfi_sync_school_year"
-    created = subprocess.run([sys.executable, "-m", "airflow", "backfill", "create", "--dag-id", dag,
-                              "--from-date", "2021-07-01", "--to-date", "2022-06-30"],
-                             env=airflow.env, capture_output=True, text=True, timeout=120)
+    backfill_create = [sys.executable, "-m", "airflow", "backfill", "create", "--dag-id", dag,
+                       "--from-date", "2021-07-01", "--to-date", "2022-06-30"]
+    preview = subprocess.run([*backfill_create, "--dry-run"], env=airflow.env, capture_output=True, text=True,
+                             timeout=120)
+    assert preview.returncode == 0, preview.stderr[-3000:]
+    # "Runs to be attempted": a table of logical dates, one per school year of the timetable.
+    assert re.findall(r"^\| (\d{4}-\d\d-\d\d) ", preview.stdout, re.M) == ["2021-07-01"]
+    assert airflow.runs(dag) == []  # a preview creates no run
+    created = subprocess.run(backfill_create, env=airflow.env, capture_output=True, text=True, timeout=120)
     assert created.returncode == 0, created.stderr[-3000:]
     airflow.api("PATCH", f"/dags/{dag}", json={"is_paused": False})  # a paused DAG keeps backfill runs queued
     [backfill] = [r for r in airflow.runs(dag) if r["run_type"] == "backfill"]

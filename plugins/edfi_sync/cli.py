@@ -34,8 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
         func=_handler("commands.db_init"))
     db.add_parser("status", help="where the database is and its schema version").set_defaults(
         func=_handler("commands.db_status"))
-    db.add_parser("stop", help="stop the embedded PostgreSQL server").set_defaults(
-        func=_handler("commands.db_stop"))
+    db.add_parser("stop", help="stop what `make demo` started: Airflow, the sandbox, the embedded "
+                  "PostgreSQL").set_defaults(func=_handler("commands.db_stop"))
 
     demo_data = sub.add_parser("demo-data", help="generate deterministic demo SIS data and configuration")
     demo_data.add_argument("--scale", type=float, default=1,

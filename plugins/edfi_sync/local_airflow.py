@@ -60,10 +60,11 @@ class LocalAirflow:
             "AIRFLOW_CONN_EDFI_API": edfi_api,
         })
         if xcom_dir is not None:
-            # Small summaries stay in the database; anything above 1 KiB goes to files (recipe §3).
+            # The task summaries stay in the database, where the UI and REST API read them (they show
+            # only the path of a stored value); anything above 64 KiB goes to files.
             env.update({"AIRFLOW__CORE__XCOM_BACKEND": XCOM_BACKEND,
                         "AIRFLOW__COMMON_IO__XCOM_OBJECTSTORAGE_PATH": f"file://{Path(xcom_dir).resolve()}",
-                        "AIRFLOW__COMMON_IO__XCOM_OBJECTSTORAGE_THRESHOLD": "1024",
+                        "AIRFLOW__COMMON_IO__XCOM_OBJECTSTORAGE_THRESHOLD": "65536",
                         "AIRFLOW__COMMON_IO__XCOM_OBJECTSTORAGE_COMPRESSION": "gzip"})
         env.update(extra or {})
         # For `airflow ...` commands against this Airflow: `set -a; . <home>/airflow.env; set +a`
