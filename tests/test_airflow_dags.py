@@ -105,6 +105,13 @@ def test_schedule_comes_from_edfi_sync_schedule(monkeypatch):
     assert incremental_dag().schedule == "0 * * * *"
 
 
+def test_edfi_sync_schedule_none_leaves_only_triggered_runs(monkeypatch):
+    from edfi_sync.dag_factory import incremental_dag
+
+    monkeypatch.setenv("EDFI_SYNC_SCHEDULE", "none")  # the demo's: its summary is the run it triggered
+    assert incremental_dag().schedule is None
+
+
 def test_school_year_dag_serializes_with_its_registered_timetable(dagbag):
     from airflow.serialization.serialized_objects import DagSerialization
 
