@@ -191,10 +191,15 @@ def test_a_failed_resource_reruns_alone_and_succeeds_once_its_cause_is_fixed(air
     assert airflow.wait_run(run_id) == "success"
 
 
-def test_backfill_of_an_old_school_year_then_unpausing_schedules_no_missed_year(airflow):
+def test_backfill_of_school_years_then_unpausing_schedules_no_missed_year(airflow):
     dag = "edfi_sync_school_year"
-    backfill_create = [sys.executable, "-m", "airflow", "backfill", "create", "--dag-id", dag,
-                       "--from-date", "2021-07-01", "--to-date", "2022-06-30"]
+
+    def backfill_command(first_day: str, last_day: str) -> list[str]:
+        return [sys.executable, "-m", "airflow", "backfill", "create", "--dag-id", dag,
+                "--from-date", first_day, "--to-date", last_day]
+
+    # An old year first: the gap to today is where a scheduler resuming after the backfill would catch up.
+    backfill_create = backfill_command("2021-07-01", "2022-06-30")
     preview = subprocess.run([*backfill_create, "--dry-run"], env=airflow.env, capture_output=True, text=True,
                              timeout=120)
     assert preview.returncode == 0, preview.stderr[-3000:]
@@ -222,6 +227,28 @@ def test_backfill_of_an_old_school_year_then_unpausing_schedules_no_missed_year(
                                  "post.students/xcomEntries/return_value")["value"]
     assert summary["years"] == [{"school_year": 2022, "run_id": f"{backfill['dag_run_id']}__2022",
                                  "status": "out_of_scope"}]
+
+    # SY 2024-25, the year the SIS configures: a full resync of 2025 that repairs the ODS.
+    airflow.run({"school_years": [2025]})
+    [lost_ssa, *_] = airflow.sandbox.records("studentSchoolAssociations")
+    airflow.sandbox.delete_record("studentSchoolAssociations", lost_ssa["id"])
+    created = subprocess.run(backfill_command("2024-07-01", "2025-06-30"), env=airflow.env, capture_output=True,
+                             text=True, timeout=120)
+    assert created.returncode == 0, created.stderr[-3000:]
+    [backfill] = [r for r in airflow.runs(dag)
+                  if r["run_type"] == "backfill" and r["dag_run_id"] != backfill["dag_run_id"]]
+    assert (backfill["data_interval_start"], backfill["data_interval_end"]) == (
+        "2024-07-01T00:00:00Z", "2025-07-01T00:00:00Z")
+    assert airflow.wait_run(backfill["dag_run_id"], dag_id=dag) == "success"
+    summary = airflow.api("GET", f"/dags/{dag}/dagRuns/{quote(backfill['dag_run_id'], safe='')}/taskInstances/"
+                                 "post.studentSchoolAssociations/xcomEntries/return_value")["value"]
+    [year] = summary["years"]
+    assert (year["school_year"], year["run_id"]) == (2025, f"{backfill['dag_run_id']}__2025")
+    assert "ods_records" in year["counts"] and year["counts"]["POST.ok"] == 1  # a resync: it read the ODS
+    assert lost_ssa["studentReference"] in [r["studentReference"] for r in
+                                            airflow.sandbox.records("studentSchoolAssociations")]
+    time.sleep(5)  # and still no missed year scheduled
+    assert {r["data_interval_start"] for r in airflow.runs(dag) if r["run_type"] == "scheduled"} == scheduled
 
 
 def sent(sandbox, since: int) -> list[tuple[str, str]]:
