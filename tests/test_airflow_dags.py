@@ -190,7 +190,8 @@ def test_school_year_timetable_intervals_and_catchup_false_after_a_backfill():
 
 
 def test_params_accept_the_forms_of_the_trigger_form_conf_and_templates():
-    from edfi_sync.operators.sync import flag, resource_names, school_ids, school_years
+    from edfi_sync.connections import as_bool
+    from edfi_sync.operators.sync import resource_names, school_ids, school_years
 
     assert school_ids("all") is None and school_ids(None) is None and school_ids(["ALL"]) is None
     assert school_ids("350010001, 350010002") == ("350010001", "350010002")
@@ -200,7 +201,7 @@ def test_params_accept_the_forms_of_the_trigger_form_conf_and_templates():
     assert resource_names(["students"]) == ("students",)
     with pytest.raises(ValueError, match="unknown resources"):
         resource_names(["nope"])
-    assert flag(None) is None and flag("true") is True and flag(False) is False
+    assert as_bool(None) is None and as_bool("true") is True and as_bool(False) is False
 
 
 def test_a_task_reads_the_sis_from_the_edfi_sis_connection_never_an_embedded_server(monkeypatch):

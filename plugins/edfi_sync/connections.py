@@ -15,6 +15,15 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 
+def as_bool(value: Any, default: bool | None = None) -> bool | None:
+    """A boolean as connection extras, Params and templates spell it (true/yes/on/1); empty = default."""
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
 class ConnectionNotFound(LookupError):
     pass
 

@@ -20,6 +20,8 @@ from typing import Any, Literal
 
 import aiohttp
 
+from ..connections import as_bool
+
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -27,14 +29,6 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 class EdFiUnavailable(RuntimeError):
     """Systemic: the ODS/API cannot be reached or refuses our credentials. Fails the run."""
-
-
-def _as_bool(value: Any, default: bool) -> bool:
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)
@@ -78,11 +72,11 @@ class EdFiSettings:
         in_flight = "auto" if str(in_flight).lower() == "auto" else int(in_flight)
         verify = extra.get("verify", True)
         verify = verify if isinstance(verify, bool) or (isinstance(verify, str) and "/" in verify) \
-            else _as_bool(verify, True)
+            else as_bool(verify, True)
         return cls(
             base_url=base.rstrip("/"), client_key=login or "", client_secret=password or "",
             api_mode=mode, data_standard=str(extra.get("data_standard", "4.0")), max_in_flight=in_flight,
-            verify=verify, fail_on_record_errors=_as_bool(extra.get("fail_on_record_errors"), False),
+            verify=verify, fail_on_record_errors=as_bool(extra.get("fail_on_record_errors"), False),
             timeout_seconds=float(extra.get("timeout", 60)), max_attempts=int(extra.get("max_attempts", 6)),
         )
 

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Sequence
 from airflow.sdk import Asset, BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
+from ..connections import as_bool
 from ..resources import GRAPH
 
 log = logging.getLogger(__name__)
@@ -59,14 +60,6 @@ def school_ids(value: Any) -> tuple[str, ...] | None:
     if not items or [item.lower() for item in items] == ["all"]:
         return None
     return tuple(items)
-
-
-def flag(value: Any) -> bool | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
 class EdFiStepOperator(BaseOperator):
@@ -117,12 +110,12 @@ class EdFiStepOperator(BaseOperator):
         from ..resources.graph import Step
 
         step = Step(self.phase, self.resource)
-        dry_run = bool(flag(self.dry_run))
+        dry_run = bool(as_bool(self.dry_run))
         summary: dict[str, Any] = {"dag_run_id": context["run_id"], "resource": self.resource,
                                    "phase": self.phase, "dry_run": dry_run, "years": []}
         selected = resource_names(self.selected_resources)
         years = self._years(context)
-        options = SyncOptions(resources=selected, resync=bool(flag(self.resync)),
+        options = SyncOptions(resources=selected, resync=bool(as_bool(self.resync)),
                               schools=school_ids(self.schools), dry_run=dry_run)
         if step not in plan(options):
             log.info("%s: not among the selected resources %s; nothing to do", step.task_id, list(selected))
@@ -148,7 +141,7 @@ class EdFiStepOperator(BaseOperator):
                     self._running = None
                 run.finish_if_complete()
                 summary["years"].append(self._year_summary(run, result))
-                fail_on_errors = flag(self.fail_on_record_errors)
+                fail_on_errors = as_bool(self.fail_on_record_errors)
                 if fail_on_errors is None:
                     fail_on_errors = run.settings.fail_on_record_errors
                 if fail_on_errors and result.record_errors:
