@@ -1,4 +1,4 @@
 INSERT INTO edfi_sync.resource_run (run_id, end_year, resource, phase)
 VALUES (%(run_id)s, %(end_year)s, %(resource)s, %(phase)s)
-ON CONFLICT (run_id, resource, phase) DO UPDATE
+ON CONFLICT (run_id, resource, phase, partition) DO UPDATE
    SET status = 'running', counts = '{}'::jsonb, started_at = now(), finished_at = NULL

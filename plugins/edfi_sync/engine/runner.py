@@ -207,14 +207,15 @@ class YearSync:
         if self._client is None:
             self._loop = asyncio.Runner()
             self._token_cache = DbTokenCache(self.conninfo)
-            self._client = EdFiClient(self.settings, token_cache=self._token_cache)
+            self._client = EdFiClient(self.settings, token_cache=self._token_cache, budget_conninfo=self.conninfo)
             self._loop.run(self._client.__aenter__())
         return self._client
 
     def loop_run(self, coro):
-        """Run a coroutine on the client's event loop."""
-        self.client()  # opens the loop and session on first use
-        return self._loop.run(coro)
+        """Run a coroutine on the client's event loop, holding a share of the connection's budget
+        while it runs (SPEC §6.1: every task sending to one ODS shares one in-flight budget)."""
+        client = self.client()  # opens the loop and session on first use
+        return self._loop.run(client.sending(coro))
 
     def run(self) -> RunSummary:
         """Every step of the selected resources in dependency order (the CLI's sync)."""
