@@ -3,7 +3,9 @@
 
 Task ids are ``post.<resource>``, ``update.<resource>`` and ``delete.<resource>`` (TaskGroups
 ``post``, ``update``, ``delete``); edges are ``GRAPH.edges()``: POSTs parents -> children, the
-update step after what it waits for, DELETEs children -> parents once every POST has run.
+update step after what it waits for, DELETEs children -> parents once every POST has run. With
+``EDFI_SYNC_PARTITIONS`` N > 1 (read when the file is parsed), ``post.<resource>`` of student-level
+resources is mapped over partitions 0..N-1: the same task id, the map index is the partition.
 Importing this module loads Airflow's SDK and the resource registry, nothing heavier.
 """
 
@@ -49,8 +51,17 @@ def sync_params(*, with_resync: bool) -> dict[str, Param]:
     return params
 
 
+def partitions() -> int:
+    """``EDFI_SYNC_PARTITIONS``: student partitions of the post steps (default 1: not mapped)."""
+    value = os.environ.get("EDFI_SYNC_PARTITIONS") or "1"
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"EDFI_SYNC_PARTITIONS must be a whole number >= 1, not {value!r}")
+    return int(value)
+
+
 def _sync_dag(dag_id: str, *, schedule: Any, params: dict[str, Param], doc_md: str,
               operator_args: dict[str, Any]) -> DAG:
+    count = partitions()
     with DAG(dag_id, schedule=schedule, start_date=START, catchup=False, max_active_runs=1, params=params,
              render_template_as_native_obj=True, doc_md=doc_md, tags=["edfi"],
              default_args={"retries": 2, "retry_delay": timedelta(minutes=2)}) as dag:
@@ -59,8 +70,13 @@ def _sync_dag(dag_id: str, *, schedule: Any, params: dict[str, Param], doc_md: s
         for step in GRAPH.tasks():
             if step.phase not in groups:
                 groups[step.phase] = TaskGroup(step.phase, tooltip=GROUP_TOOLTIPS[step.phase])
-            tasks[step] = OPERATORS[step.phase](task_id=step.resource, resource=step.resource,
-                                                task_group=groups[step.phase], **operator_args)
+            operator = OPERATORS[step.phase]
+            args = {"task_id": step.resource, "resource": step.resource, "task_group": groups[step.phase],
+                    **operator_args}
+            if count > 1 and step.phase == "post" and GRAPH.definitions[step.resource].partitioned:
+                tasks[step] = operator.partial(partitions=count, **args).expand(partition=list(range(count)))
+            else:
+                tasks[step] = operator(**args)
         for upstream, downstream in GRAPH.edges():
             tasks[upstream] >> tasks[downstream]
     return dag

@@ -1,6 +1,7 @@
 -- Children whose parent failed (or was skipped) earlier in this run are not sent; nor are children
 -- of a parent this run did not stage and the identity map has never seen (a partial run before
--- its parents were ever sent): both would only earn a 400 storm.
+-- its parents were ever sent): both would only earn a 400 storm. Parents of any partition count (the
+-- parent resource posted whole before this one started).
 WITH failed AS (
     SELECT p.resource || ':' || p.natural_key_hash AS parent_key,
            -- A skipped parent carries its own parent's reason: the chain leads to the root cause.
@@ -14,7 +15,8 @@ WITH failed AS (
 ), unsent AS (
     SELECT s.seq, string_agg(split_part(pk, ':', 1) || ' never sent (not in the identity map)', ', ') AS reason
       FROM edfi_sync.staged_record s, unnest(s.parent_keys) pk
-     WHERE s.run_id = %(run_id)s AND s.resource = %(resource)s AND s.status = 'staged'
+     WHERE s.run_id = %(run_id)s AND s.resource = %(resource)s AND s.partition = %(partition)s
+       AND s.status = 'staged'
        AND split_part(pk, ':', 1) NOT IN (SELECT resource FROM staged_resources)
        AND NOT EXISTS (SELECT 1 FROM edfi_sync.identity_map m
                         WHERE m.resource = split_part(pk, ':', 1) AND m.natural_key_hash = split_part(pk, ':', 2)
@@ -26,7 +28,7 @@ UPDATE edfi_sync.staged_record s
        error_message = concat_ws(', ', (SELECT string_agg(f.reason, ', ') FROM failed f
                                          WHERE f.parent_key = ANY (s.parent_keys)),
                                  (SELECT u.reason FROM unsent u WHERE u.seq = s.seq))
- WHERE s.run_id = %(run_id)s AND s.resource = %(resource)s AND s.status = 'staged'
+ WHERE s.run_id = %(run_id)s AND s.resource = %(resource)s AND s.partition = %(partition)s AND s.status = 'staged'
    AND (s.parent_keys && (SELECT coalesce(array_agg(parent_key), '{}') FROM failed)
         OR s.seq IN (SELECT seq FROM unsent))
 RETURNING s.sis_object_key, s.natural_key_hash, s.payload, s.student_unique_id, s.student_name,

@@ -26,8 +26,9 @@ from ..resources.graph import Step
 from ..rules.common import Mappings, SchoolYear
 from . import queries
 from .error_log import ErrorLog
+from .partitions import WHOLE, Partition
 from .sender import Sender
-from .steps import PHASES, StageIncomplete, StepResult
+from .steps import PHASES, StageIncomplete, StepResult, post_partitions
 
 log = logging.getLogger(__name__)
 
@@ -262,28 +263,55 @@ class YearSync:
         if self.conn is not None and not self.conn.closed:
             self.conn.cancel_safe()
 
-    def run_step(self, step: Step) -> StepResult:
+    def run_step(self, step: Step, partition: Partition = WHOLE) -> StepResult:
         """One step under the (year, resource) lock, with its ledger row (SPEC §5: two syncs of one
-        year never interleave the sends of one resource)."""
+        year never interleave the sends of one resource). The partitions of a post step hold it
+        shared, each its own partition's exclusively (SPEC §6.1)."""
         definition = RESOURCES[step.resource]
-        params = {**self.ids, "resource": step.resource}
+        if partition.split and not (step.phase == "post" and definition.partitioned):
+            raise ValueError(f"{step.task_id} cannot run in partitions: only the post step of a "
+                             f"student-level resource can")
+        if partition.split and self.options.resync:
+            # The ODS's pages and the map rows they drop are the whole resource's.
+            if partition.index:
+                log.info("%s: a resync posts %s whole, in partition 0; nothing to do in %s",
+                         step.task_id, step.resource, partition)
+                return StepResult(step, "whole_in_partition_0")
+            partition = WHOLE
+        params = {**self.ids, "resource": step.resource, **partition.params}
         if not self.one("resource_enabled", params)[0]:
             log.info("%s is toggled OFF for %s: nothing sent, nothing deleted", step.resource, self.end_year)
             return StepResult(step, "toggled_off")
-        self.one("step_lock", params)
+        lock = "_shared" if partition.split else ""
+        self.one(f"step_lock{lock}", params)
         try:
             self.conn.execute(queries.engine("resource_run_begin"), {**params, "phase": step.phase})
-            result = PHASES[step.phase](self, definition, step)
+            result = PHASES[step.phase](self, definition, step, partition)
             with self.conn.transaction():
                 result.map_count = self.one("map_count", {**params, "shared_instance": self.shared_instance})[0]
                 self.conn.execute(queries.engine("resource_run_finish"), {
                     **params, "phase": step.phase, "status": result.status, "counts": Jsonb(dict(result.counts)),
                     "sis_count": result.sis_count, "ods_count": result.ods_count, "map_count": result.map_count})
         finally:
-            self.one("step_unlock", params)
+            self.one(f"step_unlock{lock}", params)
         self._warn_if_unreconciled(result)
-        log.info("%s %s: %s", step.task_id, result.status, dict(result.counts) or "nothing to do")
+        log.info("%s%s %s: %s", step.task_id, f" ({partition})" if partition.split else "", result.status,
+                 dict(result.counts) or "nothing to do")
         return result
+
+    def post_partitions(self, resource: str) -> dict[str, Any]:
+        """A partitioned post step merged (SPEC §6.1: the delete task's summary carries it): the
+        counts of every partition added up, and each partition's; nothing for a step run whole."""
+        rows = post_partitions(self, resource)
+        if not rows or rows[-1][1] == 1:
+            return {}
+        merged: Counter = Counter()
+        for row in rows:
+            merged.update(row[6])
+        return {"post": {"partitions": rows[-1][1], "counts": dict(sorted(merged.items())),
+                         "sis_count": sum(row[7] or 0 for row in rows),
+                         "by_partition": [{"partition": row[0], "status": row[2], "counts": row[6]}
+                                          for row in rows]}}
 
     @staticmethod
     def _warn_if_unreconciled(result: StepResult) -> None:

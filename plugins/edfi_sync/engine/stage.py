@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 from pydantic import ValidationError
 
@@ -20,6 +21,7 @@ from ..resources.base import BuildContext, BuildError, Draft, ResourceDefinition
 from ..rules.common import UnmappedValue
 from . import queries
 from .canonical import canonical_json, digest, hash_canonical
+from .partitions import WHOLE, Partition
 
 FETCH_SIZE = 2_000
 
@@ -110,7 +112,7 @@ def _failure(definition, row, code, message, details: dict[str, Any] | None = No
 
 # The column order of stage_copy.sql, with the defaults of a row that leaves a column out.
 _STAGED_COLUMNS = {
-    "run_id": None, "end_year": None, "resource": None, "seq": None, "natural_key_hash": None,
+    "run_id": None, "end_year": None, "resource": None, "partition": 0, "seq": None, "natural_key_hash": None,
     "natural_key": None, "sis_object_key": None, "payload": None, "payload_hash": None, "school_ids": [],
     "student_unique_id": None, "student_name": None, "precedence": [], "parent_keys": [], "status": "staged",
     "error_code": None, "error_message": None, "replace_hash": None,
@@ -131,10 +133,11 @@ def _failure_row(failure: StagedFailure, key: dict | None, **common: Any) -> tup
 
 
 def _rows(definition: ResourceDefinition, drafts_or_failures: Iterable, run_id: str, end_year: int,
-          result: StageResult, seq: int) -> Iterator[tuple]:
+          partition: Partition, result: StageResult, seq: int) -> Iterator[tuple]:
     for item in drafts_or_failures:
         seq += 1
-        common = {"run_id": run_id, "end_year": end_year, "resource": definition.name, "seq": seq}
+        common = {"run_id": run_id, "end_year": end_year, "resource": definition.name,
+                  "partition": partition.index, "seq": seq}
         key = None
         if isinstance(item, Draft):
             try:
@@ -163,25 +166,34 @@ def _rows(definition: ResourceDefinition, drafts_or_failures: Iterable, run_id: 
         yield _failure_row(item, key, **common)
 
 
+def extract_query(definition: ResourceDefinition, partition: Partition) -> sql.Composable:
+    """The resource's extract; for a partition, only the rows of its students."""
+    extract = sql.SQL(queries.extract(definition.extract_sql))
+    if not partition.split:
+        return extract
+    return sql.SQL(queries.engine("partition_extract")).format(extract=extract)
+
+
 def stage_resource(conn: psycopg.Connection, definition: ResourceDefinition, ctx: BuildContext, *,
                    run_id: str, params: dict[str, Any],
-                   record_failures: Callable[[list[StagedFailure]], None]) -> StageResult:
-    """Replace the resource's staged rows with what the SIS yields now, in one transaction that
-    also records each batch's build failures."""
+                   record_failures: Callable[[list[StagedFailure]], None],
+                   partition: Partition = WHOLE) -> StageResult:
+    """Replace the resource's staged rows (of this partition) with what the SIS yields now, in one
+    transaction that also records each batch's build failures."""
     result = StageResult()
     end_year = ctx.school_year.end_year
     with conn.transaction():
         conn.execute(queries.engine("stage_clear"), {"end_year": end_year, "resource": definition.name,
-                                                     "run_id": run_id})
+                                                     "run_id": run_id, **partition.params})
         seq = 0
         with conn.cursor(name=f"extract_{definition.name}", row_factory=dict_row) as source:
-            source.execute(queries.extract(definition.extract_sql), params)
+            source.execute(extract_query(definition, partition), {**params, **partition.params})
             while rows := source.fetchmany(FETCH_SIZE):
                 result.extracted += len(rows)
                 items = [item for row in rows for item in _drafts(definition, row, ctx)]
                 # Between two FETCHes of the open portal, one COPY per batch.
                 with conn.cursor().copy(queries.engine("stage_copy")) as copy:
-                    for staged in _rows(definition, items, run_id, end_year, result, seq):
+                    for staged in _rows(definition, items, run_id, end_year, partition, result, seq):
                         copy.write_row(staged)
                 seq += len(items)
                 if result.failures:

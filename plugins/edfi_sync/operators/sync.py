@@ -21,7 +21,8 @@ from ..resources import GRAPH
 log = logging.getLogger(__name__)
 
 # What a task reports for a year it ran nothing in (it succeeds: a skip would cascade to children).
-IDLE = ("out_of_scope", "toggled_off", "not_selected")
+# whole_in_partition_0: a resync posts a partitioned resource whole, in map index 0.
+IDLE = ("out_of_scope", "toggled_off", "not_selected", "whole_in_partition_0")
 
 
 def edfi_asset(resource: str) -> Asset:
@@ -67,7 +68,8 @@ class EdFiStepOperator(BaseOperator):
 
     The fields are templated and default to the DAG's Params (SPEC §6). ``school_years`` empty
     means every enabled year, or, with ``year_from_interval``, the year ending with the data
-    interval (the school-year DAG).
+    interval (the school-year DAG). ``partition`` of ``partitions``: the students this task posts
+    (a mapped ``post.<resource>``, whose map index is the partition); by default all of them.
     """
 
     phase: ClassVar[str]
@@ -79,7 +81,8 @@ class EdFiStepOperator(BaseOperator):
                  selected_resources: Any = "{{ params.resources }}", resync: Any = "{{ params.resync }}",
                  schools: Any = "{{ params.schools }}", dry_run: Any = "{{ params.dry_run }}",
                  fail_on_record_errors: Any = "{{ params.fail_on_record_errors }}",
-                 year_from_interval: bool = False, sis_conn_id: str = "edfi_sis", **kwargs: Any):
+                 year_from_interval: bool = False, sis_conn_id: str = "edfi_sis", partition: int = 0,
+                 partitions: int = 1, **kwargs: Any):
         super().__init__(**kwargs)
         if resource not in GRAPH.definitions:
             raise ValueError(f"unknown resource {resource!r}")
@@ -92,6 +95,7 @@ class EdFiStepOperator(BaseOperator):
         self.fail_on_record_errors = fail_on_record_errors
         self.year_from_interval = year_from_interval
         self.sis_conn_id = sis_conn_id
+        self.partition, self.partitions = int(partition), int(partitions)
         self._running = None
 
     def _years(self, context) -> list[int]:
@@ -104,6 +108,7 @@ class EdFiStepOperator(BaseOperator):
         return [end.year]
 
     def execute(self, context) -> dict[str, Any]:
+        from ..engine.partitions import Partition
         from ..engine.progress import summary_table
         from ..engine.runner import OutOfScope, StageIncomplete, SyncOptions, YearSync, plan
         from ..hooks.sis import SisDatabaseHook
@@ -113,6 +118,9 @@ class EdFiStepOperator(BaseOperator):
         dry_run = bool(as_bool(self.dry_run))
         summary: dict[str, Any] = {"dag_run_id": context["run_id"], "resource": self.resource,
                                    "phase": self.phase, "dry_run": dry_run, "years": []}
+        partition = Partition(self.partition, self.partitions)
+        if partition.split:
+            summary["partition"] = {"index": partition.index, "count": partition.count}
         selected = resource_names(self.selected_resources)
         years = self._years(context)
         options = SyncOptions(resources=selected, resync=bool(as_bool(self.resync)),
@@ -135,7 +143,7 @@ class EdFiStepOperator(BaseOperator):
                     summary["years"].append({"school_year": year, "run_id": run.run_id, "status": "out_of_scope"})
                     continue
                 try:
-                    result = run.run_step(step)
+                    result = run.run_step(step, partition)
                 except StageIncomplete as exc:  # retrying cannot help: only a rerun of post.X can
                     raise AirflowFailException(str(exc)) from exc
                 finally:
@@ -172,8 +180,9 @@ class EdFiStepOperator(BaseOperator):
 
     @staticmethod
     def _year_summary(run, result) -> dict[str, Any]:
-        """SPEC §5.6: counts, and where the records are (the database stays the truth)."""
-        return {
+        """SPEC §5.6: counts, and where the records are (the database stays the truth). A delete
+        step also merges its resource's post partitions (the mapped post tasks' summaries)."""
+        summary = {
             "school_year": run.end_year, "run_id": run.run_id, "status": result.status,
             "counts": dict(sorted(Counter(result.counts).items())), "record_errors": result.record_errors,
             "sis_count": result.sis_count, "ods_count": result.ods_count, "map_count": result.map_count,
@@ -182,6 +191,9 @@ class EdFiStepOperator(BaseOperator):
             "run_records": {"table": "edfi_sync.staged_record", "run_id": run.run_id,
                             "resource": result.step.resource},
         }
+        if result.step.phase == "delete":
+            summary.update(run.post_partitions(result.step.resource))
+        return summary
 
     @staticmethod
     def _enabled_years(conninfo: str) -> list[int]:
