@@ -1,5 +1,5 @@
--- A partition's share of a student-level extract ({extract}, the resource's own file): the rows of its
--- students (SPEC §6.1). Every student-level extract selects the student's state_id.
+-- A partition's share of a student-level extract (the resource's own file goes in the braces below):
+-- the rows of its students (SPEC §6.1). Every student-level extract selects the student's state_id.
 SELECT * FROM (
 {extract}
 ) AS extract

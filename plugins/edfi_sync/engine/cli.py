@@ -51,7 +51,7 @@ def sync(args: argparse.Namespace) -> int:
                           dry_run=args.dry_run)
     try:
         with YearSync(args.school_year, options, settings_for=cli_settings) as run:
-            summary = run.run()
+            summary = run.run(partitions=args.partitions)
             fail_on_errors = run.settings.fail_on_record_errors
     except OutOfScope as exc:
         print(str(exc))

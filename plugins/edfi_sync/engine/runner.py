@@ -107,7 +107,7 @@ class YearSync:
         self.run_id = run_id or new_run_id(origin)
         self.dag_id, self.dag_run_id, self.task_id = dag_id, dag_run_id, task_id
         self.conninfo = conninfo or db.sis_conninfo()
-        self._settings_for = settings_for
+        self.settings_for = settings_for
         self.conn: psycopg.Connection | None = None
         self._loop: asyncio.Runner | None = None
         self._client: EdFiClient | None = None
@@ -158,7 +158,7 @@ class YearSync:
             raise OutOfScope(f"school year {self.end_year} has no enabled Ed-Fi connection "
                              f"(edfi_sync.connection): nothing to do")
         self.conn_id = row[0]
-        self.settings = self._settings_for(self.conn_id)
+        self.settings = self.settings_for(self.conn_id)
         setup = self.one("school_year", self.ids)
         self.school_year = SchoolYear.from_setup(self.end_year, *(setup or (None, None)))
         params = {"resources": list(self.options.resources), "resync": self.options.resync,
@@ -218,17 +218,28 @@ class YearSync:
         client = self.client()  # opens the loop and session on first use
         return self._loop.run(client.sending(coro))
 
-    def run(self) -> RunSummary:
-        """Every step of the selected resources in dependency order (the CLI's sync)."""
+    def run(self, partitions: int = 1) -> RunSummary:
+        """Every step of the selected resources in dependency order (the CLI's sync); with
+        ``partitions`` > 1 the post step of each student-level resource runs in that many worker
+        processes at once (:mod:`.workers`)."""
+        from .workers import PartitionWorkers
+
         self.begin()
         results: list[StepResult] = []
+        workers = PartitionWorkers(self, partitions) if partitions > 1 else None
         try:
             for step in plan(self.options):
-                results.append(self.run_step(step))
+                if workers is not None and workers.takes(step):
+                    results += workers.run_step(step)
+                else:
+                    results.append(self.run_step(step))
         except (EdFiUnavailable, psycopg.OperationalError, StageIncomplete) as exc:
             self.finish(results, failed=True)
             raise SystemicFailure(str(exc), RunSummary(self.run_id, self.end_year, "failed", results,
                                                        self.options.dry_run)) from exc
+        finally:
+            if workers is not None:
+                workers.close()
         return self.finish(results)
 
     def finish(self, results: list[StepResult], failed: bool = False) -> RunSummary:
