@@ -24,7 +24,7 @@ from edfi_sync.engine.workers import post_partition
 from edfi_sync.connections import postgres_airflow_json
 from edfi_sync.resources import RESOURCES
 from edfi_sync.resources.graph import Step
-from live_airflow import create_database, drop_database
+from databases import create_database, drop_database
 
 pytestmark = pytest.mark.e2e
 
