@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from databases import create_database, drop_database
 from edfi_sync.demo.config import write_descriptors
-from edfi_sync.local_airflow import LocalAirflow
+from edfi_sync.local_airflow import LocalAirflow, free_port
 from edfi_sync.sandbox.testing import SandboxHandle, run_sandbox
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,19 +34,14 @@ CLI = [sys.executable, "-m", "edfi_sync.cli"]
 USER = "admin"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class LiveAirflow:
     """A handle on the session's Airflow: its REST API (as ``admin``), the SIS database its tasks
     use (``sis``, a conninfo) and the sandbox they send to."""
 
     def __init__(self, url: str, env: dict[str, str], sis: str, sandbox: SandboxHandle, password: str,
-                 admin: str, template: str):
+                 admin: str, template: str, logs: Path):
         self.url, self.env, self.sis, self.sandbox, self.password = url, env, sis, sandbox, password
+        self.logs = logs  # one log per component (and per Celery worker)
         self.user = USER
         self._admin, self._template = admin, template
         self.http = requests.Session()
@@ -137,24 +131,27 @@ class LiveAirflow:
 
 
 @contextmanager
-def start_live_airflow(admin: str, template: str, home: Path, suffix: str) -> Iterator[LiveAirflow]:
-    """Start the sandbox and Airflow; stop every process group at the end."""
-    sis_name = f"edfi_sync_live_{suffix}"
+def start_live_airflow(admin: str, template: str, home: Path, suffix: str, *, executor: str = "LocalExecutor",
+                       environment: dict[str, str] | None = None) -> Iterator[LiveAirflow]:
+    """Start the sandbox and Airflow (``executor``; ``environment`` on top of its own, e.g. a
+    parse-time EDFI_SYNC_PARTITIONS); stop every process group at the end."""
+    sis_name, metadata_name = f"edfi_sync_live_{suffix}", f"airflow_live_{suffix}"
     sis = create_database(admin, sis_name, template)
     descriptors = write_descriptors(home / "demo-descriptors.json")
-    local = LocalAirflow(home / "airflow", free_port(), password=f"pw-{suffix}")
+    local = LocalAirflow(home / "airflow", free_port(), password=f"pw-{suffix}", executor=executor)
     local.home.mkdir(parents=True, exist_ok=True)
     try:
         with run_sandbox(descriptor_files=[descriptors]) as sandbox:
             env = local.environment(
-                metadata=create_database(admin, f"airflow_live_{suffix}"), sis=sis,
+                metadata=create_database(admin, metadata_name), sis=sis,
                 edfi_api=json.dumps({"conn_type": "http", "host": sandbox.base_url,
                                      "login": sandbox.key, "password": sandbox.secret}),
                 # Unpausing makes one scheduled run; none more while the session lasts (@daily).
-                extra={"EDFI_SYNC_SCHEDULE": "@daily"})
+                extra={"EDFI_SYNC_SCHEDULE": "@daily", **(environment or {})})
             local.start(env)
             try:
-                handle = LiveAirflow(local.url, env, sis, sandbox, local.password, admin, template)
+                handle = LiveAirflow(local.url, env, sis, sandbox, local.password, admin, template,
+                                     local.home / "logs")
                 deadline = time.monotonic() + 120
                 while not handle.api("GET", "/dags", params={"dag_id_pattern": "edfi_sync"})["dags"]:
                     assert time.monotonic() < deadline, "the dag-processor never listed edfi_sync"
@@ -170,3 +167,4 @@ def start_live_airflow(admin: str, template: str, home: Path, suffix: str) -> It
                 local.stop()
     finally:
         drop_database(admin, sis_name)
+        drop_database(admin, metadata_name)
