@@ -151,13 +151,13 @@ runpy.run_module('edfi_sync.cli', run_name='__main__', alter_sys=True)
 """
 
 
-def timed_sync(env: dict[str, str], server, timeout: float = 1800) -> SyncRun:
-    """One `edfi-sync sync` in its own process, timed, its requests tallied, its peak RSS read."""
+def timed_sync(env: dict[str, str], server, timeout: float = 1800, args: tuple[str, ...] = ()) -> SyncRun:
+    """One `edfi-sync sync [args]` in its own process, timed, its requests tallied, its peak RSS read."""
     server.clear_requests()
     tally = RequestTally(server)
     errors = tempfile.TemporaryFile("w+")  # not a pipe: a chatty run must not block on it
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", _LAUNCH, "sync", "--school-year", str(YEAR)], env=env,
+    proc = subprocess.Popen([sys.executable, "-c", _LAUNCH, "sync", "--school-year", str(YEAR), *args], env=env,
                             stdout=subprocess.DEVNULL, stderr=errors, text=True)
     try:
         deadline = time.monotonic() + timeout

@@ -72,7 +72,14 @@ class LiveAirflow:
 
     # ---- REST --------------------------------------------------------------------------------------
     def api(self, method: str, path: str, **kwargs) -> dict:
-        response = self.http.request(method, f"{self.url}/api/v2{path}", timeout=30, **kwargs)
+        for attempt in range(3):
+            try:
+                response = self.http.request(method, f"{self.url}/api/v2{path}", timeout=30, **kwargs)
+                break
+            except requests.Timeout:
+                # A loaded 2-core machine can keep the api-server from answering a read in time.
+                if method != "GET" or attempt == 2:
+                    raise
         response.raise_for_status()
         return response.json()
 

@@ -44,12 +44,21 @@ class PartitionWorkers:
 
 def post_partition(end_year: int, options: "SyncOptions", run_id: str, conninfo: str,
                    settings_for: Callable[[str], "EdFiSettings"], step: Step, partition: Partition) -> "StepResult":
-    """One partition of a post step, in a run another process began (what a mapped task does)."""
+    """One partition of a post step, in a run another process began (what a mapped task does). A
+    worker keeps the run open across steps (its connection, mappings, client and token)."""
     from .runner import YearSync
 
-    with YearSync(end_year, options, run_id=run_id, conninfo=conninfo, settings_for=settings_for) as run:
-        run.begin()
-        return run.run_step(step, partition)
+    global _open_run
+    if _open_run is None or _open_run.run_id != run_id:
+        if _open_run is not None:
+            _open_run.__exit__(None, None, None)
+        _open_run = YearSync(end_year, options, run_id=run_id, conninfo=conninfo, settings_for=settings_for)
+        _open_run.__enter__()
+        _open_run.begin()
+    return _open_run.run_step(step, partition)
+
+
+_open_run: "YearSync | None" = None  # a worker process's run, closed when the process ends
 
 
 def _worker_logging(level: int) -> None:

@@ -147,9 +147,12 @@ class AdaptiveLimit:
         return self._in_flight
 
     async def set_share(self, share: int) -> None:
+        if share == self.share:
+            return
         async with self._changed:
             self.share = share
-            self._changed.notify_all()
+            # Wake only as many waiters as there are new free slots (a long queue waits here).
+            self._changed.notify(max(0, self.allowed - self._in_flight))
 
     async def __aenter__(self):
         async with self._changed:
