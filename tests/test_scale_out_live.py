@@ -64,7 +64,7 @@ def overlapping(instances: list[dict]) -> bool:
 def test_a_partitioned_dag_run_equals_an_unpartitioned_sync(executor, unpartitioned, pg_admin_conninfo,
                                                             migrated_template, tmp_path):
     with start_live_airflow(pg_admin_conninfo, migrated_template, tmp_path, uuid.uuid4().hex[:8], executor=executor,
-                            environment={"EDFI_SYNC_PARTITIONS": str(PARTITIONS)}) as live:
+                            environment={"EDFI_SYNC_PARTITIONS": str(PARTITIONS), "EDFI_SYNC_SCHEDULE": "none"}) as live:
         live.load(None, demo_scale=SCALE)
         run_id = live.run({"school_years": [2025]}, timeout=600)
         assert_same_outcome(outcome(live.sis, live.sandbox), unpartitioned)
