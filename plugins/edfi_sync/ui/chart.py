@@ -36,7 +36,7 @@ def nice_ceiling(value: int) -> int:
     return 10 * magnitude
 
 
-def run_chart(runs: list[dict], width: int = 760, panel: int = 70, slots: int = 30) -> RunChart:
+def run_chart(runs: list[dict], width: int = 330, panel: int = 60, slots: int = 30) -> RunChart:
     """One slot per run, oldest on the left; each panel has its own scale, so a handful of errors
     stays visible next to thousands of records sent."""
     top_sent = nice_ceiling(max((r["sent"] for r in runs), default=0))
