@@ -130,3 +130,13 @@ def sandbox(monkeypatch):
             "conn_type": "http", "host": server.base_url, "login": server.key, "password": server.secret,
             "extra": {"max_in_flight": 8}}))
         yield server
+
+
+@pytest.fixture(scope="session")
+def live_airflow(pg_admin_conninfo, migrated_template, tmp_path_factory):
+    """One real Airflow for the session (tests/live_airflow.py): modules call ``load(...)`` first."""
+    from live_airflow import start_live_airflow
+
+    with start_live_airflow(pg_admin_conninfo, migrated_template, tmp_path_factory.mktemp("live"),
+                            uuid.uuid4().hex[:8]) as airflow:
+        yield airflow
