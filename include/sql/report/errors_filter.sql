@@ -23,4 +23,8 @@ SELECT e.*, edfi_sync.error_state(e.resolved, e.resolved_reason) AS state,
    AND (%(run_id)s::text IS NULL OR e.run_id = %(run_id)s::text)
    AND (%(q)s::text IS NULL OR e.student_unique_id = %(q)s::text OR e.sis_object_key = %(q)s::text
         OR (cardinality(%(name_patterns)s::text[]) > 0 AND e.student_name ILIKE ALL (%(name_patterns)s::text[])))
-   AND (%(status)s::text = 'all' OR edfi_sync.error_state(e.resolved, e.resolved_reason) = %(status)s::text)
+   -- edfi_sync.error_state's lifecycle, spelt on the columns so the planner sees how many rows match
+   AND CASE %(status)s::text WHEN 'open' THEN NOT e.resolved
+                             WHEN 'resolved' THEN e.resolved AND e.resolved_reason <> 'archived'
+                             WHEN 'archived' THEN e.resolved AND e.resolved_reason = 'archived'
+                             ELSE true END

@@ -85,9 +85,11 @@ def _param(parse: Callable[[str, str], Any] = _text, default: Any = None) -> Any
 
 def name_patterns(text: str | None) -> list[str]:
     """ILIKE patterns for a name search: every word must appear, in any order and case
-    ("lopez maria" finds "Maria Lopez"); LIKE's wildcards in the words are literal."""
-    words = (text or "").split()
-    return ["%" + re.sub(r"([\\%_])", r"\\\1", word) + "%" for word in words]
+    ("lopez maria" finds "Maria Lopez"); LIKE's wildcards in the words are literal. A search
+    without a letter (an id, a key) is no name: no patterns, and no name is scanned."""
+    if not any(c.isalpha() for c in text or ""):
+        return []
+    return ["%" + re.sub(r"([\\%_])", r"\\\1", word) + "%" for word in text.split()]
 
 
 def as_number(text: str | None) -> Decimal | None:

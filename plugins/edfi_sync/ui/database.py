@@ -13,6 +13,8 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 READER_ROLE = "edfi_sync_reader"
 STATEMENT_TIMEOUT = "30s"
+# Summaries of 100k rows sort and hash in memory, not in temporary files.
+WORK_MEM = "32MB"
 
 
 class PagesUnavailable(RuntimeError):
@@ -23,7 +25,7 @@ def reader_conninfo(conninfo: str) -> str:
     """``conninfo`` that takes the reader role at connection start (RESET ROLE keeps it)."""
     params = conninfo_to_dict(conninfo)
     options = [params.get("options") or "", f"-c role={READER_ROLE}", "-c default_transaction_read_only=on",
-               f"-c statement_timeout={STATEMENT_TIMEOUT}"]
+               f"-c statement_timeout={STATEMENT_TIMEOUT}", f"-c work_mem={WORK_MEM}"]
     params["options"] = " ".join(o for o in options if o)
     params.setdefault("application_name", "edfi-sync pages")
     return make_conninfo(**params)
