@@ -41,11 +41,11 @@ def _fetch(conn: psycopg.Connection, query: tuple[str, ...], params: dict[str, A
         return cur.execute(_query(*query), params).fetchall()
 
 
-def _page(conn: psycopg.Connection, query: tuple[str, ...], filters, key, **params: Any) -> Page:
-    rows = _fetch(conn, query, {**filters.sql_params(PAGE_SIZE), **params})
+def _page(conn: psycopg.Connection, query: tuple[str, ...], filters, key, size: int, **params: Any) -> Page:
+    rows = _fetch(conn, query, {**filters.sql_params(size), **params})
     if filters.page is not None and filters.page.backward:
         rows.reverse()
-    return Page.of(rows, filters.page, key)
+    return Page.of(rows, filters.page, key, size)
 
 
 def stream(conn: psycopg.Connection, query: tuple[str, ...], filters, **params: Any) -> Iterator[dict]:
@@ -59,8 +59,8 @@ def stream(conn: psycopg.Connection, query: tuple[str, ...], filters, **params: 
 
 # -- the error log --------------------------------------------------------------------------
 
-def error_page(conn: psycopg.Connection, filters: ErrorFilters) -> Page:
-    return _page(conn, ERRORS, filters, lambda row: (row["sort_key"], row["tie"]))
+def error_page(conn: psycopg.Connection, filters: ErrorFilters, size: int = PAGE_SIZE) -> Page:
+    return _page(conn, ERRORS, filters, lambda row: (row["sort_key"], row["tie"]), size)
 
 
 def error_summary(conn: psycopg.Connection, filters: ErrorFilters) -> dict[str, list[dict]]:
@@ -78,9 +78,9 @@ def error(conn: psycopg.Connection, error_id: int) -> dict | None:
 
 # -- the identity map -----------------------------------------------------------------------
 
-def identity_map_page(conn: psycopg.Connection, filters: IdentityMapFilters) -> Page:
+def identity_map_page(conn: psycopg.Connection, filters: IdentityMapFilters, size: int = PAGE_SIZE) -> Page:
     page = _page(conn, IDENTITY_MAP, filters,
-                 lambda row: (row["resource"], row["sis_object_key"], row["natural_key_hash"]))
+                 lambda row: (row["resource"], row["sis_object_key"], row["natural_key_hash"]), size)
     names = student_names(conn, {row["student_unique_id"] for row in page.rows if row["student_unique_id"]})
     for row in page.rows:
         row["student_name"] = names.get(row["student_unique_id"])
@@ -99,9 +99,8 @@ def student_names(conn: psycopg.Connection, ids: set[str]) -> dict[str, str]:
 
 # -- runs -----------------------------------------------------------------------------------
 
-def run_page(conn: psycopg.Connection, filters: RunFilters, *, include_dry_runs: bool = True) -> Page:
-    return _page(conn, RUNS, filters, lambda row: (row["started_at"], row["run_id"]),
-                 include_dry_runs=include_dry_runs)
+def run_page(conn: psycopg.Connection, filters: RunFilters, size: int = PAGE_SIZE) -> Page:
+    return _page(conn, RUNS, filters, lambda row: (row["started_at"], row["run_id"]), size, include_dry_runs=True)
 
 
 def recent_runs(conn: psycopg.Connection, school_year: int | None, count: int = 30) -> list[dict]:
