@@ -90,7 +90,9 @@ def test_the_chart_scales_each_panel_on_its_own_so_few_errors_stay_visible():
     chart = run_chart(runs, width=300, panel=60, slots=30)
     assert (chart.top_sent, chart.top_errors) == (5_000, 5)
     assert [b.sent_height for b in chart.bars] == [51.6, 0] and [b.errors_height for b in chart.bars] == [36, 0]
-    assert chart.bars[1].x > chart.bars[0].x and len(run_chart(runs * 40).bars) == 30  # the last 30 runs
+    assert chart.bars[1].x == chart.bars[0].x + 25  # a slot is at least a twelfth of the width
+    many = run_chart(runs * 40, width=300)
+    assert len(many.bars) == 30 and many.bars[1].x - many.bars[0].x == 10  # the last 30 runs
 
 
 ERROR = {"resource": "studentSchoolFoodServiceProgramAssociations", "student_name": "Maximiliano Montoya-Gallegos",

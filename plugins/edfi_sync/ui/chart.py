@@ -36,14 +36,15 @@ def nice_ceiling(value: int) -> int:
     return 10 * magnitude
 
 
-def run_chart(runs: list[dict], width: int = 330, panel: int = 60, slots: int = 30) -> RunChart:
-    """One slot per run, oldest on the left; each panel has its own scale, so a handful of errors
-    stays visible next to thousands of records sent."""
+def run_chart(runs: list[dict], width: int = 1160, panel: int = 48, slots: int = 30) -> RunChart:
+    """One slot per run (at most ``slots``, at least 12 wide), oldest on the left; each panel has
+    its own scale, so a handful of errors stays visible next to thousands of records sent."""
     top_sent = nice_ceiling(max((r["sent"] for r in runs), default=0))
     top_errors = nice_ceiling(max((r["record_errors"] for r in runs), default=0))
-    slot = width / slots
-    bars = [Bar(x=round(i * slot + slot * 0.15, 1), width=round(slot * 0.7, 1),
+    runs = runs[-slots:]
+    slot = width / max(len(runs), 12)
+    bars = [Bar(x=round(i * slot + slot * 0.2, 1), width=round(slot * 0.6, 1),
                 sent_height=round(panel * r["sent"] / top_sent, 1),
                 errors_height=round(panel * r["record_errors"] / top_errors, 1), run=r)
-            for i, r in enumerate(runs[-slots:])]
+            for i, r in enumerate(runs)]
     return RunChart(width, panel, top_sent, top_errors, bars)

@@ -28,6 +28,11 @@ def when(value: datetime | None) -> str:
     return "" if value is None else value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def school_year(end_year: int) -> str:
+    """2025 -> "2024–25": how districts name a school year."""
+    return f"{end_year - 1}–{end_year % 100:02d}"
+
+
 def duration(start: datetime | None, end: datetime | None) -> str:
     if start is None or end is None:
         return ""
@@ -55,7 +60,7 @@ def airflow_task_url(root: str, dag_id: str | None, dag_run_id: str | None, task
 
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "svg"]),
                    undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-_env.filters.update(number=number, when=when, pretty_json=pretty_json,
+_env.filters.update(number=number, when=when, pretty_json=pretty_json, school_year=school_year,
                     pairs=lambda values: [(v, v.replace("_", " ")) for v in values])
 _env.globals.update(duration=duration, student=student, nav=PAGES)
 
