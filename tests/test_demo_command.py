@@ -65,7 +65,7 @@ def test_make_demo_runs_the_dag_then_reuses_what_runs_and_make_stop_leaves_nothi
         assert re.search(r"DAG run manual__\S+: success", first.stdout)
         assert f"Airflow UI:    http://127.0.0.1:{airflow_port}/  (login admin / admin)" in first.stdout
         error_log = f"http://127.0.0.1:{airflow_port}/plugin/edfi-errors"
-        assert f"Error Log:     {error_log}  (alone: http://127.0.0.1:{airflow_port}/edfi-sync/errors)" in first.stdout
+        assert f"Error Log: {error_log}  (alone: http://127.0.0.1:{airflow_port}/edfi-sync/errors)" in first.stdout
         assert f"http://127.0.0.1:{airflow_port}/plugin/edfi-identity-map" in first.stdout
         assert f"http://127.0.0.1:{airflow_port}/plugin/edfi-runs" in first.stdout
         token = requests.post(f"http://127.0.0.1:{airflow_port}/auth/token", timeout=30,

@@ -217,7 +217,7 @@ def test_an_operator_finds_why_a_record_failed_in_chromium(synced, tmp_path):
             page.screenshot(path=str(shots / "error-detail.png"))
 
             # the identity map, searched for a student
-            identity = open_from_browse_menu("Ed-Fi Identity Map")
+            identity = open_from_browse_menu("Ed-Fi Identity Mapping Report")
             page.screenshot(path=str(shots / "identity-map.png"))
             sent = one(airflow, "SELECT p.state_id, p.first_name || ' ' || p.last_name FROM sis.person p "
                                 "JOIN edfi_sync.identity_map m ON m.student_unique_id = p.state_id "
@@ -230,7 +230,7 @@ def test_an_operator_finds_why_a_record_failed_in_chromium(synced, tmp_path):
             assert "studentSchoolAssociations" in identity.locator(".resource-counts").inner_text()
 
             # a run: its steps, then its DAG run in Airflow
-            runs = open_from_browse_menu("Ed-Fi Runs")
+            runs = open_from_browse_menu("Ed-Fi Runs and Reconciliation")
             page.screenshot(path=str(shots / "runs.png"))
             runs.get_by_role("link", name=f"{second}__{YEAR}", exact=True).first.click()
             expect(runs.locator("h1")).to_have_text(f"{second}__{YEAR}")

@@ -184,6 +184,7 @@ def test_runs_say_what_each_sent_and_what_failed(synced):
     assert store.recent_runs(conn, YEAR)[-1]["run_id"] == second.run_id
     assert [r["run_id"] for r in store.run_page(conn, RunFilters(origin="airflow")).rows] == []
     assert store.school_years(conn) == [YEAR]
+    assert store.school_names(conn, {"350010001", "nope"}) == {"350010001": "Rio High"}
     reconciliation = {r["resource"]: r for r in store.reconciliation(conn, YEAR)}
     assert reconciliation["students"]["disagree"] is False  # Cal sent: SIS 5, map 5
 

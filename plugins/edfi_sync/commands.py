@@ -125,7 +125,7 @@ def demo(args: argparse.Namespace) -> int:
     print(f"  Airflow UI:    {airflow.url}/  (login {airflow.user} / {airflow.password})")
     print("  Operator pages (Airflow's Browse menu, after logging in):")
     for path, title in PAGES:
-        print(f"    {title + ':':<15}{airflow.url}/plugin/edfi-{path}  (alone: {airflow.url}{URL_PREFIX}/{path})")
+        print(f"    {title}: {airflow.url}/plugin/edfi-{path}  (alone: {airflow.url}{URL_PREFIX}/{path})")
     print(f"  Ed-Fi sandbox: {url}/  (key sandbox / secret sandbox-secret; e.g. {url}/metadata/data/v3/dependencies)")
     print(f"  In a terminal: .venv/bin/edfi-sync report errors --school-year {args.school_year}")
     print(f"  Logs:          {home / 'airflow' / 'logs'}")

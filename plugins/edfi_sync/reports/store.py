@@ -91,6 +91,13 @@ def identity_map_counts(conn: psycopg.Connection, filters: IdentityMapFilters) -
     return _fetch(conn, IDENTITY_MAP_COUNTS, {**filters.sql_params(limit=None), "resource": None})
 
 
+def school_names(conn: psycopg.Connection, ids: set[str]) -> dict[str, str]:
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    return {row["number"]: row["name"] for row in _fetch(conn, ("ui/school_names.sql",), {"ids": sorted(ids)})}
+
+
 def student_names(conn: psycopg.Connection, ids: set[str]) -> dict[str, str]:
     if not ids:
         return {}

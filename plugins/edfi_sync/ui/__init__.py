@@ -14,7 +14,7 @@ from __future__ import annotations
 
 URL_PREFIX = "/edfi-sync"
 # (path under URL_PREFIX, title): the pages' tabs and their entries in Airflow's Browse menu.
-PAGES = (("errors", "Error Log"), ("identity-map", "Identity Map"), ("runs", "Runs"))
+PAGES = (("errors", "Error Log"), ("identity-map", "Identity Mapping Report"), ("runs", "Runs and Reconciliation"))
 
 
 class PagesApp:

@@ -40,5 +40,5 @@ def authorized(dag_id: str, method: str = "GET", access_entity: DagAccessEntity 
     return dependency
 
 
-# The read pages (Error Log, Identity Map, Runs) show what the edfi_sync DAG wrote.
+# The read pages (Error Log, Identity Mapping Report, Runs and Reconciliation) show what the edfi_sync DAG wrote.
 ReadUser = Annotated[BaseUser, Depends(authorized("edfi_sync"))]

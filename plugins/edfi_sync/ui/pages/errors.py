@@ -26,7 +26,8 @@ def error_log(request: Request, user: ReadUser) -> HTMLResponse:
         summary = store.error_summary(conn, filters)
         runs = store.recent_runs(conn, filters.school_year)
         years = store.school_years(conn)
-    return render.page(request, "errors.html", user=user, filters=filters, page=page, summary=summary,
+        schools = store.school_names(conn, {r["school_id"] for r in page.rows} | {r["value"] for r in summary["school"]})
+    return render.page(request, "errors.html", user=user, filters=filters, page=page, summary=summary, schools=schools,
                        chart=run_chart(runs), years=years, resources=GRAPH.post_order(), codes=sorted(CATALOGUE),
                        classes=ERROR_CLASSES, statuses=ERROR_STATUSES, sorts=ERROR_SORTS)
 
@@ -42,6 +43,7 @@ def error_log_csv(request: Request, user: ReadUser) -> StreamingResponse:
 def error_detail(request: Request, error_id: int, user: ReadUser) -> HTMLResponse:
     with database.connect() as conn:
         row = store.error(conn, error_id)
+        schools = store.school_names(conn, {row["school_id"]}) if row else {}
     if row is None:
         raise HTTPException(404, f"no error-log row {error_id}")
-    return render.page(request, "error.html", user=user, error=row)
+    return render.page(request, "error.html", user=user, error=row, schools=schools)
