@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
+from edfi_sync.reports.export import csv_lines
 from edfi_sync.reports.filters import (
     BadFilter, Cursor, ErrorFilters, IdentityMapFilters, Page, RunFilters, as_number, name_patterns)
 from edfi_sync.reports.terminal import error_table, student
@@ -93,6 +94,15 @@ def test_the_chart_scales_each_panel_on_its_own_so_few_errors_stay_visible():
     assert chart.bars[1].x == chart.bars[0].x + 25  # a slot is at least a twelfth of the width
     many = run_chart(runs * 40, width=300)
     assert len(many.bars) == 30 and many.bars[1].x - many.bars[0].x == 10  # the last 30 runs
+
+
+def test_csv_keeps_every_column_and_no_cell_is_a_spreadsheet_formula():
+    rows = [{"name": "=HYPERLINK(\"http://x\")", "n": -1, "body": {"a": [1]}, "at": datetime(2025, 9, 1, tzinfo=timezone.utc),
+             "none": None}, {"name": "Ana, \"Lu\"", "n": 2, "body": None, "at": None, "none": None}]
+    assert "".join(csv_lines(rows)) == (
+        'name,n,body,at,none\r\n"\'=HYPERLINK(""http://x"")",-1,"{""a"": [1]}",2025-09-01T00:00:00+00:00,\r\n'
+        '"Ana, ""Lu""",2,,,\r\n')
+    assert list(csv_lines([])) == []
 
 
 ERROR = {"resource": "studentSchoolFoodServiceProgramAssociations", "student_name": "Maximiliano Montoya-Gallegos",

@@ -1,5 +1,6 @@
 """Rows as CSV or JSON: the same text from `edfi-sync report --format csv|json` and from a page's
-CSV download, every column kept (nested values as JSON, times in ISO 8601)."""
+CSV download, every column kept (nested values as JSON, times in ISO 8601). A text cell that a
+spreadsheet would run as a formula (a SIS name "=HYPERLINK(...)") starts with a quote."""
 
 from __future__ import annotations
 
@@ -19,9 +20,16 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> Any:
     value = jsonable(value)
-    return json.dumps(value) if isinstance(value, (list, dict)) else value
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def csv_lines(rows: Iterable[dict]) -> Iterator[str]:
