@@ -18,6 +18,7 @@ import pytest
 from psycopg import sql as pgsql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from databases import create_database, drop_database
 from e2e_helpers import YEAR, sql, sync
 from edfi_sync import db
 from edfi_sync.reports import store
@@ -35,10 +36,7 @@ def synced_db(pg_admin_conninfo, migrated_template):
     """Two runs, shared by the module's tests (they only read): the fixture's errors, then Cal gets
     a birth date (his errors resolve), and one error is archived as an operator would."""
     name = f"edfi_sync_reports_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(pg_admin_conninfo, autocommit=True) as admin:
-        admin.execute(pgsql.SQL("CREATE DATABASE {} TEMPLATE {}").format(pgsql.Identifier(name),
-                                                                         pgsql.Identifier(migrated_template)))
-    conninfo = make_conninfo(pg_admin_conninfo, dbname=name)
+    conninfo = create_database(pg_admin_conninfo, name, migrated_template)
     sql(conninfo, (REPO / "tests" / "fixtures" / "sync_small.sql").read_text())
     try:
         with run_sandbox() as server, pytest.MonkeyPatch.context() as patch:
@@ -51,8 +49,7 @@ def synced_db(pg_admin_conninfo, migrated_template):
                       "resolved_at = now() WHERE sis_object_key = '1006'")
         yield conninfo, first, second
     finally:
-        with psycopg.connect(pg_admin_conninfo, autocommit=True) as admin:
-            admin.execute(pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(name)))
+        drop_database(pg_admin_conninfo, name)
 
 
 @pytest.fixture
@@ -246,6 +243,6 @@ def test_a_login_that_may_not_create_roles_still_migrates_and_the_pages_stay_clo
         with database.connect(owner) as conn:
             assert conn.execute("SELECT count(*) FROM edfi_sync.error_log").fetchone() == (0,)
     finally:
+        drop_database(pg_admin_conninfo, dbname)
         with psycopg.connect(pg_admin_conninfo, autocommit=True) as admin:
-            admin.execute(pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(dbname)))
             admin.execute(pgsql.SQL("DROP ROLE IF EXISTS {}").format(pgsql.Identifier(login)))
