@@ -126,6 +126,7 @@ class YearSync:
         # Autocommit: every atomic group is an explicit transaction() block, never an implicit one
         # left open by a stray read (which would turn later blocks into savepoints).
         self.conn = psycopg.connect(self.conninfo, autocommit=True)
+        self.conn.execute(queries.engine("session_setup"))
         return self
 
     def __exit__(self, *exc) -> None:

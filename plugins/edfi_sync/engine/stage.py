@@ -182,6 +182,7 @@ def stage_resource(conn: psycopg.Connection, definition: ResourceDefinition, ctx
         conn.execute(queries.engine("stage_clear"), {"end_year": end_year, "resource": definition.name,
                                                      "run_id": run_id})
         result.extracted = memo.extract(conn, definition, params)
+        conn.execute(queries.engine("hash_joins"))
         result.not_rebuilt, proven_records = memo.stage_proven(conn, use, memo_params)
         with conn.cursor(name=f"extract_{definition.name}", row_factory=dict_row) as source:
             source.execute(queries.engine("source_rows"))

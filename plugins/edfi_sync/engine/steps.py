@@ -68,6 +68,7 @@ def post(run: "YearSync", definition: ResourceDefinition, step: Step) -> StepRes
         **params, "staged_rows": fingerprint[0], "staged_digest": fingerprint[1]})
     ods_count = ods.fetch(run, definition, counts) if run.options.resync else None
     with run.conn.transaction(), run.conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(queries.engine("hash_joins"))
         duplicates = cur.execute(queries.engine("mark_duplicates"), params).fetchall()
         if duplicates and definition.merge_duplicates:
             counts["merged"], duplicates = len(duplicates), []
