@@ -1,1 +1,2 @@
-ANALYZE edfi_sync.identity_map (end_year, resource, natural_key_hash, sis_object_key, edfi_id, payload_hash)
+-- The whole table: only a full ANALYZE resets n_mod_since_analyze, which says when to run it again.
+ANALYZE edfi_sync.identity_map

@@ -1,1 +1,2 @@
-ANALYZE edfi_sync.stage_memo (end_year, resource, source_digest, context, natural_key_hash)
+-- The whole table: only a full ANALYZE resets n_mod_since_analyze, which says when to run it again.
+ANALYZE edfi_sync.stage_memo
