@@ -19,7 +19,7 @@ from e2e_helpers import YEAR, sql, sync
 pytestmark = pytest.mark.e2e
 
 SSA = "studentSchoolAssociations"
-STAGED = ("SELECT resource, seq, natural_key_hash, natural_key, sis_object_key, payload_hash, school_ids, "
+STAGED = ("SELECT resource, seq, natural_key_hash, natural_key, sis_object_key, payload, payload_hash, school_ids, "
           "student_unique_id, student_name, precedence, parent_keys, replace_hash, error_code, status "
           "FROM edfi_sync.staged_record WHERE run_id = %s ORDER BY resource, seq")
 

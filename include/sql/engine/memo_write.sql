@@ -10,10 +10,10 @@ WITH built AS (
                           AND f.source_digest = e.source_digest AND f.status = 'build_failed')
 )
 INSERT INTO edfi_sync.stage_memo (end_year, resource, source_digest, item, context, natural_key_hash, natural_key,
-                                  sis_object_key, payload_hash, school_ids, student_unique_id, student_name,
+                                  sis_object_key, payload, payload_hash, school_ids, student_unique_id, student_name,
                                   precedence, parent_keys, replace_hash)
 SELECT %(end_year)s, %(resource)s, b.source_digest, coalesce((s.seq %% %(items)s)::integer, -1),
-       %(context)s, s.natural_key_hash, s.natural_key, s.sis_object_key, s.payload_hash, s.school_ids,
+       %(context)s, s.natural_key_hash, s.natural_key, s.sis_object_key, s.payload, s.payload_hash, s.school_ids,
        s.student_unique_id, s.student_name, s.precedence, s.parent_keys, s.replace_hash
   FROM built b
   LEFT JOIN edfi_sync.staged_record s

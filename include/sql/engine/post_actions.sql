@@ -22,9 +22,6 @@ SELECT s.seq, s.natural_key_hash, s.natural_key, s.sis_object_key, s.payload, s.
          ORDER BY o.last_sent_at DESC
          LIMIT 1) moved ON true
  WHERE s.run_id = %(run_id)s AND s.resource = %(resource)s AND s.status = 'staged'
-   -- Records staged from the memo carry no payload: unchanged by proof (mark_unchanged). Should
-   -- their map row have moved since (a concurrent replacement), the next run rebuilds them.
-   AND s.payload IS NOT NULL
    AND (CASE WHEN m.natural_key_hash IS NOT NULL OR moved.natural_key_hash IS NOT NULL
              THEN 'PUT' ELSE 'POST' END) = ANY (%(actions)s)
  ORDER BY s.seq

@@ -19,6 +19,7 @@ CREATE UNLOGGED TABLE edfi_sync.stage_memo (
     natural_key_hash  text,
     natural_key       jsonb,
     sis_object_key    text,
+    payload           jsonb,
     payload_hash      text,
     school_ids        text[],
     student_unique_id text,

@@ -9,9 +9,9 @@ Each row a resource's extract yields gets a digest of its values (md5, in SQL). 
   error seen again, every run);
 - every record it made is in the identity map with that payload (a record that failed to send, or
   whose answer was lost, is rebuilt and sent).
-Proven records are still staged, with their natural key, SIS key, parent keys and payload hash, so
-the stage stays whole (the delete step, duplicates and children of failed parents read it as
-before); only the payload is left out, and mark_unchanged finds them unchanged like any other.
+Proven records are still staged, every column as the build made it (natural key, SIS key, parent
+keys, payload and its hash), so the stage stays whole: the delete step, duplicates and children of
+failed parents read it as before, and mark_unchanged finds them unchanged like any other record.
 
 A resync never reads the memo (it rebuilds everything); a dry run never writes it. The memo is a
 cache: unlogged, rebuilt after a crash, never the truth. Its unit is one extract row, so a partial
