@@ -102,7 +102,7 @@ def main() -> None:
     result = {"set": name, "commit": commit(), "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     print(f"== change cost, scale {config['scale']}", flush=True)
     result["change_cost"] = run("change_cost.py", "--scale", str(config["scale"]), "--changes", config["changes"],
-                                "--latency-ms", "20", "--max-in-flight", "32")
+                                "--latency-ms", "20", "--max-in-flight", "32", "--sql-timing")
     print("== the same records through lightbeam, equal concurrency", flush=True)
     result["lightbeam"] = []
     for in_flight, latency in LIGHTBEAM:
