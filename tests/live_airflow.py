@@ -23,9 +23,9 @@ from urllib.parse import quote
 
 import psycopg
 import requests
-from psycopg import sql as pgsql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import conninfo_to_dict
 
+from databases import create_database, drop_database
 from edfi_sync.demo.config import write_descriptors
 from edfi_sync.local_airflow import LocalAirflow
 from edfi_sync.sandbox.testing import SandboxHandle, run_sandbox
@@ -39,20 +39,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def create_database(admin: str, name: str, template: str | None = None) -> str:
-    with psycopg.connect(admin, autocommit=True) as conn:
-        stmt = pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(name))
-        if template:
-            stmt += pgsql.SQL(" TEMPLATE {}").format(pgsql.Identifier(template))
-        conn.execute(stmt)
-    return make_conninfo(admin, dbname=name)
-
-
-def drop_database(admin: str, name: str) -> None:
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(name)))
 
 
 class LiveAirflow:
