@@ -106,7 +106,7 @@ def main() -> None:
             conninfo = create_database(admin, template)
             with run_sandbox(descriptor_files=[descriptors]) as server:
                 server.set_faults(latency_ms=latency)
-                run = timed_sync(sync_env(conninfo, server, budget), server, args=("--partitions", str(count)))
+                run = timed_sync(sync_env(conninfo, server, budget), server, extra_args=("--partitions", str(count)))
                 seen = in_flight(server.requests(), budget)
             base = results["runs"][0]["seconds"] if results["runs"] else run.seconds
             cell = {"partitions": count, "seconds": round(run.seconds, 2), "speedup": round(base / run.seconds, 2),

@@ -2,10 +2,11 @@
 ``edfi_sync.resources`` gets its tasks and edges with no change here.
 
 Task ids are ``post.<resource>``, ``update.<resource>`` and ``delete.<resource>`` (TaskGroups
-``post``, ``update``, ``delete``); edges are ``GRAPH.edges()``: POSTs parents -> children, the
-update step after what it waits for, DELETEs children -> parents once every POST has run. With
-``EDFI_SYNC_PARTITIONS`` N > 1 (read when the file is parsed), ``post.<resource>`` of student-level
-resources is mapped over partitions 0..N-1: the same task id, the map index is the partition.
+``post``, ``update``, ``delete``), and ``posts_done``; edges are ``GRAPH.edges()``: POSTs parents ->
+children, the update step after what it waits for, ``posts_done`` once every POST has run, then
+DELETEs children -> parents. With ``EDFI_SYNC_PARTITIONS`` N > 1 (read when the file is parsed),
+``post.<resource>`` of student-level resources is mapped over partitions 0..N-1: the same task id,
+the map index is the partition.
 Importing this module loads Airflow's SDK and the resource registry, nothing heavier.
 """
 
@@ -15,10 +16,12 @@ import os
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG, Param, TaskGroup
 
 from .operators.sync import OPERATORS
 from .resources import GRAPH
+from .resources.graph import POSTS_DONE
 from .timetables import SchoolYearTimetable
 
 DEFAULT_SCHEDULE = "*/30 * * * *"
@@ -77,6 +80,8 @@ def _sync_dag(dag_id: str, *, schedule: Any, params: dict[str, Param], doc_md: s
                 tasks[step] = operator.partial(partitions=count, **args).expand(partition=list(range(count)))
             else:
                 tasks[step] = operator(**args)
+        tasks[POSTS_DONE] = EmptyOperator(task_id=POSTS_DONE.task_id,
+                                          doc_md="Every post and update has run; the deletes may start.")
         for upstream, downstream in GRAPH.edges():
             tasks[upstream] >> tasks[downstream]
     return dag

@@ -20,8 +20,7 @@ WITH done AS (
      GROUP BY resource, run_id, partitions
 )
 SELECT DISTINCT ON (s.resource) s.resource, s.run_id, s.sis_count, s.ods_count, s.map_count,
-       (s.sis_count IS DISTINCT FROM s.map_count
-        OR (s.ods_count IS NOT NULL AND s.ods_count IS DISTINCT FROM s.map_count)) AS disagree,
+       edfi_sync.counts_disagree(s.sis_count, s.ods_count, s.map_count) AS disagree,
        coalesce(m.counts, '{}'::jsonb) AS counts, s.finished_at
   FROM step s
   LEFT JOIN merged m USING (resource, run_id, partitions)

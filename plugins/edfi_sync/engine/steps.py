@@ -16,6 +16,7 @@ from ..resources import GRAPH, RESOURCES
 from ..resources.base import BuildContext, ResourceDefinition
 from ..resources.graph import Step
 from . import ods, queries
+from .memo import memo_use
 from .partitions import WHOLE, Partition
 from .stage import stage_resource
 
@@ -56,9 +57,11 @@ def post(run: "YearSync", definition: ResourceDefinition, step: Step, partition:
     extract_params = {"end_year": run.end_year, "year_start": run.school_year.start,
                       "year_end": run.school_year.end, **dict(definition.extract_params)}
     staged = stage_resource(run.conn, definition, ctx, run_id=run.run_id, params=extract_params,
-                            record_failures=lambda failures: run.error_log.build_failures(definition, failures),
-                            partition=partition)
+                            use=memo_use(run, definition), partition=partition,
+                            record_failures=lambda failures: run.error_log.build_failures(definition, failures))
     counts["extracted"] = staged.extracted
+    if staged.not_rebuilt:
+        counts["not_rebuilt"] = staged.not_rebuilt
     if staged.failed:
         counts["build_failed"] = staged.failed
     params = {**run.ids, "resource": definition.name, **partition.params}
@@ -67,6 +70,7 @@ def post(run: "YearSync", definition: ResourceDefinition, step: Step, partition:
         **params, "staged_rows": fingerprint[0], "staged_digest": fingerprint[1]})
     ods_count = ods.fetch(run, definition, counts) if run.options.resync else None
     with run.conn.transaction(), run.conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(queries.engine("hash_joins"))
         duplicates = cur.execute(queries.engine("mark_duplicates"), params).fetchall()
         if duplicates and definition.merge_duplicates:
             counts["merged"], duplicates = len(duplicates), []
