@@ -63,6 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     copy.add_argument("to_year", type=int)
     copy.add_argument("--overwrite", action="store_true", help="replace rows the target year already has")
     copy.set_defaults(func=_handler("config_io.cli_copy_year"))
+    rollover = config_sub.add_parser(
+        "rollover-check", help="what a new school year lacks (connection, toggles, mappings, terms) against the "
+        "year before", description="Exit 0: nothing lacking; 1: something is (one line each, with its fix).")
+    rollover.add_argument("school_year", type=int, help="the new year, e.g. 2026")
+    rollover.add_argument("--from-year", type=int, help="the year to compare with (default: the year before)")
+    rollover.add_argument("--format", choices=("text", "json"), default="text")
+    rollover.set_defaults(func=_handler("preflight.cli.rollover_check"))
 
     sandbox = sub.add_parser("sandbox", help="the Ed-Fi sandbox server").add_subparsers(
         dest="sandbox_command", required=True)
