@@ -103,6 +103,16 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--dry-run", action="store_true", help="compute and report, send nothing")
     sync.set_defaults(func=_handler("engine.cli.sync"))
 
+    preflight = sub.add_parser(
+        "preflight", help="check against the ODS that a run of the year would be accepted (token and GETs only)",
+        description="Exit 0: the run makes sense (warnings are printed, one line each with its fix); 2: it would be "
+                    "pointless (year out of scope, connection unreadable, ODS unreachable, credentials refused).")
+    preflight.add_argument("--school-year", type=int, required=True)
+    preflight.add_argument("--resource", action="append", default=[], help="only these resources (repeatable)")
+    preflight.add_argument("--resync", action="store_true", help="check the mappings a resync would take")
+    preflight.add_argument("--format", choices=("text", "json"), default="text")
+    preflight.set_defaults(func=_handler("preflight.cli.preflight"))
+
     report = sub.add_parser("report", help="identity map, error log, reconciliation")
     report.add_argument("kind", choices=("identity-map", "errors", "reconciliation"))
     report.add_argument("--school-year", type=int, required=True)

@@ -88,14 +88,11 @@ class EdFiSettings:
 
 @dataclass(frozen=True)
 class OdsInfo:
-    """What an ODS/API says about itself at ``GET /`` (no token needed), and the education
-    organizations its token response names (``scope``; empty when the client is unrestricted
-    or the server does not say)."""
+    """What an ODS/API says about itself at ``GET /`` (no token needed)."""
 
     api_version: str | None = None
     data_standard: str | None = None  # the Ed-Fi data model's version, e.g. 4.0.0
     api_mode: str | None = None  # Sandbox, SharedInstance, YearSpecific, DistrictSpecific (5.x)
-    claims: tuple[str, ...] = ()
 
     @classmethod
     def from_root(cls, body: Any) -> "OdsInfo":
@@ -381,10 +378,8 @@ class EdFiClient:
                     body = text
                 return ApiResponse(status, headers, body, attempt)
 
-    async def probe(self) -> OdsInfo:
-        """``GET /`` and a token request of its own (never a cached token: the point is to
-        check these credentials), nothing else. EdFiUnavailable when the server does not answer
-        or refuses the credentials."""
+    async def root(self) -> OdsInfo:
+        """``GET /``, which needs no token; EdFiUnavailable when the server does not answer it."""
         assert self._session is not None
         url = f"{self.settings.base_url}/"
         try:
@@ -397,13 +392,17 @@ class EdFiClient:
         if status != 200:
             raise EdFiUnavailable(f"GET {url} answered {status}: is this the base URL of an Ed-Fi ODS/API?")
         try:
-            info = OdsInfo.from_root(json.loads(text))
+            return OdsInfo.from_root(json.loads(text))
         except ValueError:
             raise EdFiUnavailable(f"GET {url} did not answer JSON: is this the base URL of an Ed-Fi ODS/API?") \
                 from None
+
+    async def authenticate(self) -> tuple[str, ...]:
+        """A token request of this client's own (never a cached token: the point is to check these
+        credentials); the education organization ids the token response names (``scope``), empty
+        when the client is unrestricted or the server does not say. EdFiUnavailable when refused."""
         await self._fetch_token()
-        claims = tuple(part for part in self.token_scope.replace(",", " ").split() if part.isdigit())
-        return OdsInfo(info.api_version, info.data_standard, info.api_mode, claims)
+        return tuple(part for part in self.token_scope.replace(",", " ").split() if part.isdigit())
 
     async def get_all(self, path: str, *, page_size: int = 500, params: dict[str, Any] | None = None):
         """Page through a collection (offset/limit), yielding records."""

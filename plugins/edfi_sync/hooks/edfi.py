@@ -58,4 +58,6 @@ class EdFiHook(HttpHook):
 
 async def _probe(settings: EdFiSettings):
     async with EdFiClient(settings) as client:
-        return await client.probe()
+        info = await client.root()
+        await client.authenticate()
+        return info

@@ -26,6 +26,26 @@ def print_findings(findings: list[Finding], header: dict, fmt: str, clean: str) 
         print(clean)
 
 
+def preflight(args: argparse.Namespace) -> int:
+    """Exit 0 when the run would make sense (warnings and notes printed); 2 when it would be
+    pointless: out of scope, connection unreadable, ODS unreachable, credentials refused."""
+    from ..engine.cli import cli_settings
+    from ..engine.runner import SyncOptions
+    from .run import run_preflight
+
+    options = SyncOptions(resources=tuple(args.resource), resync=args.resync)
+    try:
+        report = run_preflight(args.school_year, options, conninfo=db.sis_conninfo(), settings_for=cli_settings)
+    except psycopg.OperationalError as exc:
+        print(f"preflight failed: the connector database is unreachable: {exc}", file=sys.stderr)
+        return 2
+    if args.format == "text":
+        print(report.headline())
+    header = {k: v for k, v in report.as_dict().items() if k not in ("counts", "findings")}
+    print_findings(report.findings, header, args.format, "Nothing found that would make records fail.")
+    return 2 if report.fatal else 0
+
+
 def rollover_check(args: argparse.Namespace) -> int:
     """Exit 0 when the year lacks nothing the previous one had, 1 when it does."""
     from .rollover import check_rollover
