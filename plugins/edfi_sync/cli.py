@@ -113,6 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
     preflight.add_argument("--format", choices=("text", "json"), default="text")
     preflight.set_defaults(func=_handler("preflight.cli.preflight"))
 
+    maintenance = sub.add_parser(
+        "maintenance", help="prune old staged rows, run ledger rows and resolved errors (retention)",
+        description="The ages (days) come from AIRFLOW_VAR_EDFI_SYNC_RETENTION (JSON), else the defaults: "
+                    "staged_days 2, runs_days 90, resolved_errors_days 180. The identity map and open errors "
+                    "are never touched; a step a sync is running is skipped.")
+    maintenance.add_argument("--format", choices=("text", "json"), default="text")
+    maintenance.set_defaults(func=_handler("maintenance.cli.maintenance"))
+
     report = sub.add_parser("report", help="identity map, error log, reconciliation")
     report.add_argument("kind", choices=("identity-map", "errors", "reconciliation"))
     report.add_argument("--school-year", type=int, required=True)

@@ -15,11 +15,13 @@ from typing import Any
 
 from airflow.sdk import DAG, Param, TaskGroup
 
+from .operators.maintenance import TARGETS, EdFiRetentionOperator
 from .operators.sync import OPERATORS
 from .resources import GRAPH
 from .timetables import SchoolYearTimetable
 
 DEFAULT_SCHEDULE = "*/30 * * * *"
+MAINTENANCE_SCHEDULE = "@daily"
 START = datetime(2015, 7, 1, tzinfo=timezone.utc)
 GROUP_TOOLTIPS = {
     "post": "POST new and PUT changed records, parents before children",
@@ -69,9 +71,8 @@ def _sync_dag(dag_id: str, *, schedule: Any, params: dict[str, Param], doc_md: s
 def incremental_dag() -> DAG:
     """``edfi_sync``: every enabled year, on ``EDFI_SYNC_SCHEDULE`` (a cron expression or preset;
     default every 30 minutes; ``none``: triggered runs only, as in the demo)."""
-    schedule = os.environ.get("EDFI_SYNC_SCHEDULE") or DEFAULT_SCHEDULE
     return _sync_dag(
-        "edfi_sync", schedule=None if schedule.lower() == "none" else schedule,
+        "edfi_sync", schedule=_schedule("EDFI_SYNC_SCHEDULE", DEFAULT_SCHEDULE),
         params=sync_params(with_resync=True), operator_args={},
         doc_md="Incremental SIS -> Ed-Fi sync of every enabled school year (SPEC §6). "
                "One engine run per school year: `<dag_run_id>__<end_year>`.")
@@ -85,3 +86,23 @@ def school_year_dag() -> DAG:
         operator_args={"resync": True, "year_from_interval": True},
         doc_md="Full resync of one school year per run: the `school_years` param, else the year "
                "ending with the data interval (`data_interval_end.year`).")
+
+
+def maintenance_dag() -> DAG:
+    """``edfi_sync_maintenance``: retention, daily (``EDFI_SYNC_MAINTENANCE_SCHEDULE``); the ages
+    come from the Variable ``edfi_sync_retention`` when the tasks run."""
+    with DAG("edfi_sync_maintenance", schedule=_schedule("EDFI_SYNC_MAINTENANCE_SCHEDULE", MAINTENANCE_SCHEDULE),
+             start_date=START, catchup=False, max_active_runs=1, tags=["edfi"],
+             default_args={"retries": 1, "retry_delay": timedelta(minutes=10)},
+             doc_md="Retention of what sync runs leave behind: staged and ODS rows, run ledger rows, resolved "
+                    "errors, object-storage XCom files no XCom row references. Never the identity map or open "
+                    "errors; a step a sync is running is skipped until the next day.") as dag:
+        prune = {target: EdFiRetentionOperator(task_id=f"prune_{target}", target=target) for target in TARGETS}
+        prune["stage"] >> prune["runs"]  # a run's ledger rows go only once its stage is gone
+    return dag
+
+
+def _schedule(variable: str, default: str) -> str | None:
+    """A cron expression or preset from the environment (read at parse time); ``none``: triggered runs only."""
+    schedule = os.environ.get(variable) or default
+    return None if schedule.lower() == "none" else schedule
