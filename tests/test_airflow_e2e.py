@@ -16,6 +16,7 @@ import uuid
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -39,11 +40,14 @@ def airflow_db():
 
 
 @pytest.fixture
-def dag(airflow_db):
+def dag(airflow_db, monkeypatch):
     """Parsed afresh for each test, as each task process does: a task renders its templated
-    fields onto the operator, so a DAG object reused in process would keep one run's Params."""
+    fields onto the operator, so a DAG object reused in process would keep one run's Params.
+    Without the deadline: Airflow 3.3.2's dag.test() cannot finish a successful run of a DAG
+    that has one (it looks the alert up by the serialized dict); tests/test_airflow_live.py has it."""
     from airflow.dag_processing.dagbag import DagBag
 
+    monkeypatch.setenv("EDFI_SYNC_DEADLINE_MINUTES", "none")
     bag = DagBag(dag_folder=str(REPO / "dags"))
     assert bag.import_errors == {}
     return bag.dags["edfi_sync"]
@@ -223,3 +227,50 @@ def test_school_year_dag_resyncs_the_year_its_data_interval_ends_in(small_sis, s
     assert "ods_records" in year["counts"]  # a resync: it read the ODS
     assert stray_id not in {r["id"] for r in sandbox.records(SSA)}
     assert xcoms(run.run_id)[f"delete.{SSA}"]["years"][0]["counts"] == {"stray_DELETE.ok": 1}
+
+
+@pytest.fixture
+def alerts():
+    """The log notifier's records (logger edfi_sync.alerts), whatever handlers the CLI left on the package."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("edfi_sync.alerts")
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)
+
+
+def test_a_run_with_new_record_errors_alerts_once_and_the_next_run_with_the_same_errors_does_not(
+        small_sis, sandbox, dag, alerts):
+    first = dag.test()
+    assert first.state == "success"
+    [alert] = alerts
+    subject, body = alert.getMessage().split("\n", 1)
+    errors, = sql(small_sis, "SELECT count(*) FROM edfi_sync.error_log")[0]
+    assert alert.levelname == "WARNING"
+    assert subject == (f"[edfi-sync] edfi_sync run {first.run_id} succeeded with {errors} record error(s), "
+                       f"{errors} new")
+    assert f"School year {YEAR} (engine run {first.run_id}__{YEAR}, record_errors): {errors} record error(s), " \
+           f"{errors} new since the last run, {errors} open in all." in body
+    students = next(line for line in body.splitlines() if line.strip().startswith("students "))
+    assert students.split()[1:] == ["5", "0", "4", "0", "0", "0", "0", "1", "0"]  # extracted 5, POST 4, build 1
+    assert (f"Error log: http://localhost:8080/edfi-sync/errors?school_year={YEAR}&run_id="
+            f"{quote(first.run_id + '__' + str(YEAR), safe='')}") in body
+    assert SECRET not in body
+
+    alerts.clear()
+    assert dag.test().state == "success"
+    assert alerts == []  # the same known errors: nothing new to say
+
+
+def test_a_failing_run_alerts_once_with_the_failed_task_and_the_summary(small_sis, sandbox, dag, alerts):
+    run = dag.test(run_conf={"resources": ["localEducationAgencies", "students"], "fail_on_record_errors": True})
+    assert run.state == "failed"
+    [alert] = alerts
+    subject, body = alert.getMessage().split("\n", 1)
+    assert alert.levelname == "ERROR"
+    assert subject == f"[edfi-sync] edfi_sync run {run.run_id} FAILED: task post.students failed"
+    assert body.startswith(f"edfi_sync run {run.run_id} failed: task post.students failed (task_failure).")
+    assert any(line.strip().startswith("students ") for line in body.splitlines())
+    assert f"/dags/edfi_sync/runs/{quote(run.run_id, safe='')}" in body

@@ -13,8 +13,9 @@ import os
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from airflow.sdk import DAG, Param, TaskGroup
+from airflow.sdk import DAG, AsyncCallback, DeadlineAlert, DeadlineReference, Param, TaskGroup
 
+from .alerts.notifier import EdFiSyncNotifier
 from .operators.maintenance import TARGETS, EdFiRetentionOperator
 from .operators.sync import OPERATORS
 from .resources import GRAPH
@@ -22,6 +23,7 @@ from .timetables import SchoolYearTimetable
 
 DEFAULT_SCHEDULE = "*/30 * * * *"
 MAINTENANCE_SCHEDULE = "@daily"
+DEFAULT_DEADLINE_MINUTES = 120
 START = datetime(2015, 7, 1, tzinfo=timezone.utc)
 GROUP_TOOLTIPS = {
     "post": "POST new and PUT changed records, parents before children",
@@ -52,10 +54,12 @@ def sync_params(*, with_resync: bool) -> dict[str, Param]:
 
 
 def _sync_dag(dag_id: str, *, schedule: Any, params: dict[str, Param], doc_md: str,
-              operator_args: dict[str, Any]) -> DAG:
+              operator_args: dict[str, Any], deadline: DeadlineAlert | None = None) -> DAG:
     with DAG(dag_id, schedule=schedule, start_date=START, catchup=False, max_active_runs=1, params=params,
              render_template_as_native_obj=True, doc_md=doc_md, tags=["edfi"],
-             default_args={"retries": 2, "retry_delay": timedelta(minutes=2)}) as dag:
+             default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+             on_failure_callback=EdFiSyncNotifier("failure"), on_success_callback=EdFiSyncNotifier("success"),
+             deadline=deadline) as dag:
         groups: dict[str, TaskGroup] = {}
         tasks = {}
         for step in GRAPH.tasks():
@@ -73,7 +77,7 @@ def incremental_dag() -> DAG:
     default every 30 minutes; ``none``: triggered runs only, as in the demo)."""
     return _sync_dag(
         "edfi_sync", schedule=_schedule("EDFI_SYNC_SCHEDULE", DEFAULT_SCHEDULE),
-        params=sync_params(with_resync=True), operator_args={},
+        params=sync_params(with_resync=True), operator_args={}, deadline=_deadline(),
         doc_md="Incremental SIS -> Ed-Fi sync of every enabled school year (SPEC §6). "
                "One engine run per school year: `<dag_run_id>__<end_year>`.")
 
@@ -100,6 +104,16 @@ def maintenance_dag() -> DAG:
         prune = {target: EdFiRetentionOperator(task_id=f"prune_{target}", target=target) for target in TARGETS}
         prune["stage"] >> prune["runs"]  # a run's ledger rows go only once its stage is gone
     return dag
+
+
+def _deadline() -> DeadlineAlert | None:
+    """A run still going ``EDFI_SYNC_DEADLINE_MINUTES`` after it was queued (default 120; ``none``:
+    no deadline) is reported as stuck, through the triggerer."""
+    minutes = os.environ.get("EDFI_SYNC_DEADLINE_MINUTES") or str(DEFAULT_DEADLINE_MINUTES)
+    if minutes.lower() == "none":
+        return None
+    return DeadlineAlert(reference=DeadlineReference.DAGRUN_QUEUED_AT, interval=timedelta(minutes=float(minutes)),
+                         callback=AsyncCallback(EdFiSyncNotifier, kwargs={"event": "deadline"}))
 
 
 def _schedule(variable: str, default: str) -> str | None:
