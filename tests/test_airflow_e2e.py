@@ -128,7 +128,8 @@ def test_edfi_sync_dag_syncs_records_sends_nothing_twice_and_never_shows_the_sec
 
     # The XCom summaries (SPEC §5.6): one per task, counts per action, where the rows are.
     summaries = xcoms(first.run_id)
-    assert set(summaries) == {step.task_id for step in GRAPH.tasks()}
+    assert set(summaries) == {step.task_id for step in GRAPH.tasks()} | {"preflight"}
+    assert summaries["preflight"]["status"] == "clean"
     students = summaries["post.students"]
     assert (students["resource"], students["phase"], students["status"]) == ("students", "post", "record_errors")
     [year] = students["years"]
@@ -274,3 +275,32 @@ def test_a_failing_run_alerts_once_with_the_failed_task_and_the_summary(small_si
     assert body.startswith(f"edfi_sync run {run.run_id} failed: task post.students failed (task_failure).")
     assert any(line.strip().startswith("students ") for line in body.splitlines())
     assert f"/dags/edfi_sync/runs/{quote(run.run_id, safe='')}" in body
+
+
+def test_preflight_is_the_first_task_and_a_pointless_run_stops_there(small_sis, sandbox, dag, alerts):
+    # Out of scope: nothing is sent, every other task waits for nothing (upstream_failed), one alert.
+    run = dag.test(run_conf={"school_years": [2030]})
+    assert run.state == "failed"
+    assert task_state(run.run_id, "preflight") == "failed"
+    assert {task_state(run.run_id, step.task_id) for step in GRAPH.tasks()} == {"upstream_failed"}
+    assert not [r for r in sandbox.requests() if r["path"].startswith("/data/")]
+    [alert] = alerts
+    assert "FAILED: task preflight failed" in alert.getMessage()
+
+    # The preflight param false: it succeeds without a look at the ODS.
+    since = last_seq(sandbox)
+    run = dag.test(run_conf={"preflight": False, "resources": ["localEducationAgencies"]})
+    assert run.state == "success"
+    assert xcoms(run.run_id)["preflight"]["status"] == "not_checked"
+    assert "/" not in {r["path"] for r in sandbox.requests(since)}
+
+
+def test_preflight_warns_of_a_missing_descriptor_and_the_run_goes_on(small_sis, sandbox, dag):
+    sql(small_sis, "UPDATE edfi_sync.mapping SET code_value = 'Grade Twelve' WHERE sis_value = '12'")
+    run = dag.test(run_conf={"dry_run": True})
+    assert run.state == "success"
+    [year] = xcoms(run.run_id)["preflight"]["years"]
+    assert (year["status"], year["counts"]["warning"]) == ("warnings", 1)
+    assert year["findings"][0]["message"].startswith("uri://ed-fi.org/GradeLevelDescriptor#Grade Twelve is not in "
+                                                     "the ODS's gradeLevelDescriptors")
+    assert writes(sandbox) == Counter()  # a dry run stays pure, preflight included

@@ -3,7 +3,10 @@
 
 Task ids are ``post.<resource>``, ``update.<resource>`` and ``delete.<resource>`` (TaskGroups
 ``post``, ``update``, ``delete``); edges are ``GRAPH.edges()``: POSTs parents -> children, the
-update step after what it waits for, DELETEs children -> parents once every POST has run.
+update step after what it waits for, DELETEs children -> parents once every POST has run. The
+first task, ``preflight`` (SPEC §6.1), checks against the ODS that it will accept the run. The
+DAGs alert on failure, on new record errors and (``edfi_sync``) past a deadline; a third DAG,
+``edfi_sync_maintenance``, is the retention.
 Importing this module loads Airflow's SDK and the resource registry, nothing heavier.
 """
 
@@ -17,6 +20,7 @@ from airflow.sdk import DAG, AsyncCallback, DeadlineAlert, DeadlineReference, Pa
 
 from .alerts.notifier import EdFiSyncNotifier
 from .operators.maintenance import TARGETS, EdFiRetentionOperator
+from .operators.preflight import EdFiPreflightOperator
 from .operators.sync import OPERATORS
 from .resources import GRAPH
 from .timetables import SchoolYearTimetable
@@ -46,6 +50,9 @@ def sync_params(*, with_resync: bool) -> dict[str, Param]:
                          description="compute and report; send nothing, change no mapping, map or error log"),
         "fail_on_record_errors": Param(None, type=["null", "boolean"], title="Fail on record errors",
                                        description="overrides the Ed-Fi connection's extra when set"),
+        "preflight": Param(True, type="boolean", title="Preflight",
+                           description="first check against the ODS (a token and GETs only) that it will accept "
+                                       "the run; false: the preflight task succeeds without checking"),
     }
     if with_resync:
         params["resync"] = Param(False, type="boolean", title="Resync",
@@ -69,6 +76,8 @@ def _sync_dag(dag_id: str, *, schedule: Any, params: dict[str, Param], doc_md: s
                                                 task_group=groups[step.phase], **operator_args)
         for upstream, downstream in GRAPH.edges():
             tasks[upstream] >> tasks[downstream]
+        preflight = EdFiPreflightOperator(task_id="preflight", **operator_args)
+        preflight >> [task for task in tasks.values() if not task.upstream_task_ids]
     return dag
 
 
