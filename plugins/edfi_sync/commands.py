@@ -144,7 +144,7 @@ def _start_airflow(home: Path, port: int, sandbox_url: str):
     # the demo's DAG runs only when triggered, so the summary below is the whole story.
     env = airflow.environment(
         metadata=embedded.conninfo("airflow"), sis=db.sis_conninfo(),
-        edfi_api=json.dumps({"conn_type": "http", "host": sandbox_url, "login": "sandbox",
+        edfi_api=json.dumps({"conn_type": "edfi", "host": sandbox_url, "login": "sandbox",
                              "password": "sandbox-secret"}),
         xcom_dir=home / "xcom", extra={"EDFI_SYNC_SCHEDULE": os.environ.get("EDFI_SYNC_SCHEDULE", "none")})
     begun = time.perf_counter()

@@ -62,8 +62,10 @@ class EdFiSyncNotifier(BaseNotifier):
         from .summary import AlertFacts
 
         dag_run = context.get("dag_run")
+        state = None
         if isinstance(dag_run, dict):  # a deadline callback's context: the DAG run as the REST API shows it
             dag_id, dag_run_id, params = dag_run["dag_id"], dag_run["dag_run_id"], dag_run.get("conf") or {}
+            state = dag_run.get("state")
         else:
             dag_id, dag_run_id = context["dag"].dag_id, context["run_id"]
             params = context.get("params") or {}
@@ -71,7 +73,7 @@ class EdFiSyncNotifier(BaseNotifier):
         deadline = (context.get("deadline") or {}).get("deadline_time")
         facts = AlertFacts(
             dag_id=dag_id, dag_run_id=dag_run_id, event=self.event, airflow_url=airflow_url(settings),
-            reason=context.get("reason"), dry_run=bool(params.get("dry_run")),
+            reason=context.get("reason"), dry_run=bool(params.get("dry_run")), state=state,
             failed_task=ti.task_id if ti is not None and context.get("reason") == "task_failure" else None,
             deadline=datetime.fromisoformat(deadline) if isinstance(deadline, str) else deadline)
         facts.years = read_years(SisDatabaseHook(self.sis_conn_id).conninfo(), dag_run_id)
@@ -120,15 +122,15 @@ def deliver(alert, settings: dict[str, Any], context) -> None:
     log.log(logging.ERROR if alert.level == "error" else logging.WARNING, "%s\n%s", alert.subject, alert.body)
     channels = []
     if settings.get("email"):
-        channels.append(("e-mail", _email))
+        channels.append(("e-mail", _email, "alerts-email"))
     if settings.get("slack_webhook_conn_id"):
-        channels.append(("Slack", _slack))
-    for name, send in channels:
+        channels.append(("Slack", _slack, "alerts-slack"))
+    for name, send, extra in channels:
         try:
             send(alert, settings, context)
         except ImportError as exc:
-            log.error("alert not sent by %s: its provider is not installed (%s); install edfi-sync[alerts]",
-                      name, exc)
+            log.error("alert not sent by %s: its provider is not installed (%s); install edfi-sync[%s]",
+                      name, exc, extra)
         except Exception:  # noqa: BLE001 - one channel's failure must not silence the others
             log.exception("alert not sent by %s", name)
 

@@ -51,6 +51,7 @@ class AlertFacts:
     reason: str | None = None  # Airflow's: task_failure, all_tasks_deadlocked, ...
     failed_task: str | None = None
     deadline: datetime | None = None
+    state: str | None = None  # the DAG run's state when the event was raised
     dry_run: bool = False
 
 
@@ -62,11 +63,14 @@ class Alert:
 
 
 def should_alert(facts: AlertFacts, on_record_errors: str = "new") -> bool:
-    """Failures and missed deadlines always; a success only with record errors: by default when
-    some are new since the last run (the same known errors every 30 minutes would be noise),
-    ``always`` whenever there are some, ``never`` not at all."""
-    if facts.event != "success":
+    """Failures always; a missed deadline when the run is still going (a run that failed first
+    had its failure alert: Airflow keeps the deadline of a failed run); a success only with
+    record errors: by default when some are new since the last run (the same known errors every
+    30 minutes would be noise), ``always`` whenever there are some, ``never`` not at all."""
+    if facts.event == "failure":
         return True
+    if facts.event == "deadline":
+        return facts.state in (None, "queued", "running")
     if on_record_errors == "never" or facts.dry_run:
         return False
     with_errors = [y for y in facts.years if y.record_errors]

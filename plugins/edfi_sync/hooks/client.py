@@ -113,11 +113,11 @@ class OdsInfo:
         served = self.data_standard
         if served and not (served == wanted or served.startswith(wanted + ".")):
             extra = "4.0" if served.startswith("4.") else served.split(".")[0]
-            problems.append(f"the server speaks Data Standard {served} but the connection's data_standard "
-                            f"extra is {wanted}: set it to {extra}")
+            problems.append(f"the server speaks Data Standard {served} and the connection's data_standard "
+                            f"extra says {wanted}: set it to {extra}")
         modes = {"SharedInstance": "shared_instance", "YearSpecific": "year_specific"}
         if self.api_mode in modes and modes[self.api_mode] != settings.api_mode:
-            problems.append(f"the server runs in {self.api_mode} mode but the connection's api_mode extra is "
+            problems.append(f"the server runs in {self.api_mode} mode and the connection's api_mode extra says "
                             f"{settings.api_mode}: set it to {modes[self.api_mode]}")
         return problems
 

@@ -51,7 +51,7 @@ class EdFiHook(HttpHook):
             return False, str(exc)
         problems = info.mismatches(settings)
         if problems:
-            return False, f"{info.describe()} at {settings.base_url}, but " + "; ".join(problems)
+            return False, f"{info.describe()} at {settings.base_url}: " + "; ".join(problems)
         return True, (f"{info.describe()} at {settings.base_url}: client {settings.client_key!r} got a token; "
                       f"data standard and mode match the connection")
 
