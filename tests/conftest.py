@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from databases import create_database, drop_database
+
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="edfi-sync-tests-"))
 # Airflow reads its configuration at import: settle it before any test imports airflow.
 os.environ["AIRFLOW_HOME"] = str(_SESSION_DIR / "airflow")
@@ -49,39 +51,16 @@ def pg_admin_conninfo():
     shutil.rmtree(_SESSION_DIR, ignore_errors=True)
 
 
-def _create_database(admin: str, name: str, template: str | None = None) -> str:
-    import psycopg
-    from psycopg import sql
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    with psycopg.connect(admin, autocommit=True) as conn:
-        stmt = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-        if template:
-            stmt += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
-        conn.execute(stmt)
-    params = conninfo_to_dict(admin)
-    params["dbname"] = name
-    return make_conninfo(**params)
-
-
-def _drop_database(admin: str, name: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
 @pytest.fixture(scope="session")
 def migrated_template(pg_admin_conninfo):
     """A database with `edfi-sync db init` applied, used as the template of every test database."""
     from edfi_sync import db
 
     name = f"edfi_sync_tmpl_{uuid.uuid4().hex[:8]}"
-    conninfo = _create_database(pg_admin_conninfo, name)
+    conninfo = create_database(pg_admin_conninfo, name)
     db.init_schema(conninfo)
     yield name
-    _drop_database(pg_admin_conninfo, name)
+    drop_database(pg_admin_conninfo, name)
 
 
 @pytest.fixture
@@ -90,10 +69,10 @@ def sis_db(pg_admin_conninfo, migrated_template, monkeypatch):
     from edfi_sync.connections import postgres_airflow_json
 
     name = f"edfi_sync_test_{uuid.uuid4().hex[:10]}"
-    conninfo = _create_database(pg_admin_conninfo, name, template=migrated_template)
+    conninfo = create_database(pg_admin_conninfo, name, template=migrated_template)
     monkeypatch.setenv("AIRFLOW_CONN_EDFI_SIS", postgres_airflow_json(conninfo))
     yield conninfo
-    _drop_database(pg_admin_conninfo, name)
+    drop_database(pg_admin_conninfo, name)
 
 
 @pytest.fixture
@@ -112,10 +91,10 @@ def empty_db(pg_admin_conninfo, monkeypatch):
     from edfi_sync.connections import postgres_airflow_json
 
     name = f"edfi_sync_empty_{uuid.uuid4().hex[:10]}"
-    conninfo = _create_database(pg_admin_conninfo, name)
+    conninfo = create_database(pg_admin_conninfo, name)
     monkeypatch.setenv("AIRFLOW_CONN_EDFI_SIS", postgres_airflow_json(conninfo))
     yield conninfo
-    _drop_database(pg_admin_conninfo, name)
+    drop_database(pg_admin_conninfo, name)
 
 
 @pytest.fixture
@@ -130,3 +109,13 @@ def sandbox(monkeypatch):
             "conn_type": "http", "host": server.base_url, "login": server.key, "password": server.secret,
             "extra": {"max_in_flight": 8}}))
         yield server
+
+
+@pytest.fixture(scope="session")
+def live_airflow(pg_admin_conninfo, migrated_template, tmp_path_factory):
+    """One real Airflow for the session (tests/live_airflow.py): modules call ``load(...)`` first."""
+    from live_airflow import start_live_airflow
+
+    with start_live_airflow(pg_admin_conninfo, migrated_template, tmp_path_factory.mktemp("live"),
+                            uuid.uuid4().hex[:8]) as airflow:
+        yield airflow

@@ -125,6 +125,10 @@ def test_edfi_sync_dag_syncs_records_sends_nothing_twice_and_never_shows_the_sec
     run_id = f"{first.run_id}__{YEAR}"
     assert sql(small_sis, "SELECT status, finished_at IS NOT NULL FROM edfi_sync.sync_run") == [
         ("record_errors", True)]
+    # The ledger and the error log name the DAG run and the task (SPEC §6.1), for the pages' links.
+    assert sql(small_sis, "SELECT dag_id, dag_run_id FROM edfi_sync.sync_run") == [("edfi_sync", first.run_id)]
+    assert set(sql(small_sis, "SELECT resource, dag_id, task_id FROM edfi_sync.error_log")) >= {
+        ("students", "edfi_sync", "post.students")}
 
     # The XCom summaries (SPEC §5.6): one per task, counts per action, where the rows are.
     summaries = xcoms(first.run_id)

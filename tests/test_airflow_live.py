@@ -1,19 +1,15 @@
-"""Against a real Airflow (api-server, scheduler, dag-processor, triggerer; LocalExecutor,
-parallelism 4) started once for this module on 127.0.0.1, with the SIS of
-tests/fixtures/sync_small.sql and the sandbox over HTTP: `edfi-sync airflow rerun`, and a
+"""Against the session's real Airflow (tests/live_airflow.py: api-server, scheduler, dag-processor,
+triggerer; LocalExecutor, parallelism 4) on 127.0.0.1, with the SIS of tests/fixtures/sync_small.sql
+and the sandbox over HTTP: `edfi-sync airflow rerun`, and a
 backfill of the school-year DAG after which unpausing schedules no missed year.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,12 +17,8 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
-import requests
-from psycopg import sql as pgsql
-from psycopg.conninfo import make_conninfo
 
-from edfi_sync.local_airflow import LocalAirflow
-from edfi_sync.sandbox.testing import run_sandbox
+from live_airflow import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -34,106 +26,11 @@ REPO = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "edfi_sync.cli"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _database(admin: str, name: str, template: str | None = None) -> str:
-    with psycopg.connect(admin, autocommit=True) as conn:
-        stmt = pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(name))
-        conn.execute(stmt + (pgsql.SQL(" TEMPLATE {}").format(pgsql.Identifier(template)) if template else pgsql.SQL("")))
-    return make_conninfo(admin, dbname=name)
-
-
-class Airflow:
-    def __init__(self, url: str, env: dict[str, str], sis: str, sandbox, password: str):
-        self.url, self.env, self.sis, self.sandbox, self.password = url, env, sis, sandbox, password
-        token = requests.post(f"{url}/auth/token", json={"username": "admin", "password": password}, timeout=30)
-        self.http = requests.Session()
-        self.http.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
-
-    def api(self, method: str, path: str, **kwargs) -> dict:
-        response = self.http.request(method, f"{self.url}/api/v2{path}", timeout=30, **kwargs)
-        response.raise_for_status()
-        return response.json()
-
-    def trigger(self, conf: dict) -> str:
-        return self.api("POST", "/dags/edfi_sync/dagRuns", json={"logical_date": None, "conf": conf})["dag_run_id"]
-
-    def runs(self, dag_id: str) -> list[dict]:
-        return self.api("GET", f"/dags/{dag_id}/dagRuns")["dag_runs"]
-
-    def wait_run(self, run_id: str, timeout: float = 180, dag_id: str = "edfi_sync") -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            state = self.api("GET", f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}")["state"]
-            if state in ("success", "failed"):
-                return state
-            time.sleep(1)
-        raise AssertionError(f"run {run_id} still {state} after {timeout}s")
-
-    def task_states(self, run_id: str) -> dict[str, str]:
-        tis = self.api("GET", f"/dags/edfi_sync/dagRuns/{quote(run_id, safe='')}/taskInstances")["task_instances"]
-        return {ti["task_id"]: ti["state"] for ti in tis}
-
-    def summary(self, run_id: str, task_id: str) -> dict:
-        """A task's XCom return_value (SPEC §5.6)."""
-        return self.api("GET", f"/dags/edfi_sync/dagRuns/{quote(run_id, safe='')}/taskInstances/{task_id}/"
-                               "xcomEntries/return_value")["value"]
-
-    def counts(self, run_id: str, resource: str) -> Counter:
-        """The counts of every task of a resource in the run (the students' PUTs are in update.students)."""
-        total = Counter()
-        for task_id, state in self.task_states(run_id).items():
-            if task_id.split(".", 1)[1] == resource:
-                for year in self.summary(run_id, task_id)["years"]:
-                    total.update(year.get("counts", {}))
-        return total
-
-    def log(self, run_id: str, task_id: str, try_number: int = 1) -> str:
-        """The messages of a task's log, one a line."""
-        content = self.api("GET", f"/dags/edfi_sync/dagRuns/{quote(run_id, safe='')}/taskInstances/{task_id}/"
-                                  f"logs/{try_number}", params={"full_content": "true"})["content"]
-        return "\n".join(line.get("event", "") if isinstance(line, dict) else str(line) for line in content)
-
-    def run(self, conf: dict) -> str:
-        """Trigger, wait, and expect success; the run id."""
-        run_id = self.trigger(conf)
-        assert self.wait_run(run_id) == "success", self.task_states(run_id)
-        return run_id
-
-    def rerun(self, *args: str, **env: str) -> subprocess.CompletedProcess:
-        return subprocess.run([*CLI, "airflow", "rerun", *args], capture_output=True, text=True, timeout=300,
-                              env={**os.environ, "EDFI_SYNC_AIRFLOW_URL": self.url,
-                                   "EDFI_SYNC_AIRFLOW_USER": "admin", "EDFI_SYNC_AIRFLOW_PASSWORD": self.password,
-                                   **env})
-
-
 @pytest.fixture(scope="module")
-def airflow(pg_admin_conninfo, migrated_template, tmp_path_factory):
-    suffix = uuid.uuid4().hex[:8]
-    sis = _database(pg_admin_conninfo, f"edfi_sync_rerun_{suffix}", migrated_template)
-    with psycopg.connect(sis) as conn:
-        conn.execute((REPO / "tests" / "fixtures" / "sync_small.sql").read_text())
-    local = LocalAirflow(tmp_path_factory.mktemp("airflow-home"), _free_port(), password=f"pw-{suffix}")
-    with run_sandbox() as sandbox:
-        env = local.environment(
-            metadata=_database(pg_admin_conninfo, f"airflow_rerun_{suffix}"), sis=sis,
-            edfi_api=json.dumps({"conn_type": "http", "host": sandbox.base_url,
-                                 "login": sandbox.key, "password": sandbox.secret}))
-        local.start(env)
-        try:
-            handle = Airflow(local.url, env, sis, sandbox, local.password)
-            deadline = time.monotonic() + 90
-            while not handle.api("GET", "/dags", params={"dag_id_pattern": "edfi_sync"})["dags"]:
-                assert time.monotonic() < deadline, "the dag-processor never listed edfi_sync"
-                time.sleep(1)
-            handle.api("PATCH", "/dags/edfi_sync", json={"is_paused": False})
-            yield handle
-        finally:
-            local.stop()
+def airflow(live_airflow):
+    """The session's Airflow with the SIS of tests/fixtures/sync_small.sql and an empty sandbox."""
+    live_airflow.load("sync_small.sql")
+    return live_airflow
 
 
 def writes(sandbox, since: int = 0) -> Counter:
@@ -142,7 +39,7 @@ def writes(sandbox, since: int = 0) -> Counter:
 
 def test_rerun_exit_codes_for_an_unreachable_airflow_a_refused_login_and_nothing_matched(airflow):
     closed = airflow.rerun("--dag-id", "edfi_sync", "--run-id", "x", "--resource", "schools",
-                           "--airflow-url", f"http://127.0.0.1:{_free_port()}")
+                           "--airflow-url", f"http://127.0.0.1:{free_port()}")
     assert closed.returncode == 2 and "unreachable" in closed.stderr
     refused = airflow.rerun("--dag-id", "edfi_sync", "--run-id", "x", "--resource", "schools",
                             EDFI_SYNC_AIRFLOW_PASSWORD="wrong")

@@ -302,6 +302,8 @@ def test_program_delete_blocked_by_an_association_is_logged_and_the_next_resync_
     assert "Career and Technical Education" not in programs(sandbox)
     # The DELETE that finally went through resolves the 409 it had met.
     assert [r for r in report_rows("errors", YEAR, "programs", programs_sis) if not r["resolved"]] == []
+    assert sql(programs_sis, "SELECT resolved_reason FROM edfi_sync.error_log WHERE resource = 'programs' "
+                             "AND error_code = 'delete_blocked_by_dependent'") == [("deleted",)]
     assert_rerun_sends_nothing(programs_sis, sandbox)
 
 

@@ -124,6 +124,9 @@ def test_fixed_record_is_sent_and_its_error_resolved(small_sis, sandbox):
                    if not r["resolved"]}
     assert ("students", "3") not in open_errors
     assert ("studentSchoolAssociations", "1003") not in open_errors
+    # Closed because the record was sent, by the CLI (no DAG or task to link to).
+    assert sql(small_sis, "SELECT resolved_reason, dag_id, task_id FROM edfi_sync.error_log "
+                          "WHERE resource = 'students' AND sis_object_key = '3'") == [("sent", None, None)]
 
 
 def test_dry_run_sends_nothing_and_reports_what_it_would(small_sis, sandbox):

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from conftest import _create_database, _drop_database   # tests/conftest.py: databases on the session's server
+from databases import create_database, drop_database
 from edfi_sync.sandbox.testing import run_sandbox
 
 from .sandbox_helpers import Api, Samples
@@ -16,9 +16,9 @@ from .sandbox_helpers import Api, Samples
 def sandbox_db(pg_admin_conninfo):
     """conninfo of an empty database for one sandbox test."""
     name = f"edfi_sandbox_test_{uuid.uuid4().hex[:10]}"
-    conninfo = _create_database(pg_admin_conninfo, name)
+    conninfo = create_database(pg_admin_conninfo, name)
     yield conninfo
-    _drop_database(pg_admin_conninfo, name)
+    drop_database(pg_admin_conninfo, name)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,160 @@
+"""The three steps of a resource (SPEC §5): post (stage, diff, POST/PUT), update (PUTs that wait
+for other resources), delete (what the SIS no longer yields). Each is idempotent: a rerun sends only
+what is still needed."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from ..resources import GRAPH, RESOURCES
+from ..resources.base import BuildContext, ResourceDefinition
+from ..resources.graph import Step
+from . import ods, queries
+from .stage import stage_resource
+
+if TYPE_CHECKING:
+    from .runner import YearSync
+
+log = logging.getLogger(__name__)
+
+
+class StageIncomplete(RuntimeError):
+    """A delete step found its run's stage no longer as post.X wrote it (SPEC §5.7): reading it
+    would take every missing record for gone. It refuses instead."""
+
+
+@dataclass
+class StepResult:
+    step: Step
+    status: str
+    counts: Counter = field(default_factory=Counter)
+    sis_count: int | None = None
+    ods_count: int | None = None
+    map_count: int | None = None
+
+    @property
+    def record_errors(self) -> int:
+        return sum(n for key, n in self.counts.items()
+                   if key.endswith(".failed") or key in ("build_failed", "skipped", "duplicate"))
+
+
+def post(run: "YearSync", definition: ResourceDefinition, step: Step) -> StepResult:
+    """Stage what the SIS yields now, set aside duplicates and children of failed parents, then
+    POST new keys and PUT changed payloads (PUTs wait for ``updates_after`` resources)."""
+    if run.options.resync:
+        run.refresh_snapshots(definition)
+    counts: Counter = Counter()
+    ctx = BuildContext(run.school_year, run.mappings, run.settings.data_standard)
+    extract_params = {"end_year": run.end_year, "year_start": run.school_year.start,
+                      "year_end": run.school_year.end, **dict(definition.extract_params)}
+    staged = stage_resource(run.conn, definition, ctx, run_id=run.run_id, params=extract_params,
+                            record_failures=lambda failures: run.error_log.build_failures(definition, failures))
+    counts["extracted"] = staged.extracted
+    if staged.failed:
+        counts["build_failed"] = staged.failed
+    params = {**run.ids, "resource": definition.name}
+    fingerprint = run.one("staged_fingerprint", params)
+    run.conn.execute(queries.engine("resource_run_staged"), {
+        **params, "staged_rows": fingerprint[0], "staged_digest": fingerprint[1]})
+    ods_count = ods.fetch(run, definition, counts) if run.options.resync else None
+    with run.conn.transaction(), run.conn.cursor(row_factory=dict_row) as cur:
+        duplicates = cur.execute(queries.engine("mark_duplicates"), params).fetchall()
+        if duplicates and definition.merge_duplicates:
+            counts["merged"], duplicates = len(duplicates), []
+        run.error_log.marked(definition, duplicates, "duplicate_sis_record",
+                             lambda row: f"duplicate of SIS {definition.sis_object_type} {row['kept_object_key']}")
+        if run.options.schools:
+            cur.execute(queries.engine("mark_out_of_selection"), {**params, "schools": list(run.options.schools)})
+        skipped = cur.execute(queries.engine("mark_parent_failed"),
+                              {**params, "shared_instance": run.shared_instance}).fetchall()
+        run.error_log.marked(definition, skipped, "parent_failed",
+                             lambda row: f"not sent: a record it references failed in this run: {row['error_message']}")
+        unchanged = cur.execute(queries.engine("mark_unchanged"), params).rowcount
+    counts.update({k: v for k, v in (("duplicate", len(duplicates)), ("skipped", len(skipped)),
+                                     ("unchanged", unchanged)) if v})
+    if definition.replace_on:
+        counts.update(_replace(run, definition))
+    sent = run.sender.send(definition, "post_actions", ["POST"] if definition.updates_after else ["POST", "PUT"])
+    counts.update(sent)
+    result = StepResult(step, "done", counts)
+    result.sis_count = run.one("staged_count", params)[0]
+    if ods_count is not None and not sent:
+        result.ods_count = ods_count
+    elif (sent or run.options.resync) and not run.options.dry_run:
+        result.ods_count = ods.total(run, definition)
+    return result
+
+
+def update(run: "YearSync", definition: ResourceDefinition, step: Step) -> StepResult:
+    """The PUTs a resource's post step left for later (students, once their SSAs are sent)."""
+    return StepResult(step, "done", run.sender.send(definition, "post_actions", ["PUT"]))
+
+
+def delete(run: "YearSync", definition: ResourceDefinition, step: Step) -> StepResult:
+    """DELETE the map rows the run's complete stage no longer holds (and, on a resync, strays)."""
+    if not definition.deletable:
+        return StepResult(step, "done")
+    if definition.deleted_only_by_all_schools_resync and not (run.options.resync and not run.options.schools):
+        log.info("delete.%s: deleted only by a resync on all schools; nothing deleted", definition.name)
+        return StepResult(step, "waits_for_all_schools_resync")
+    post_run = run.one("resource_run_status", {**run.ids, "resource": definition.name, "phase": "post"})
+    _check_stage(run, definition, post_run)
+    counts: Counter = Counter()
+    if run.options.resync:
+        # Strays first: once a gone record leaves the map, it would look like a stray too.
+        strays = run.sender.send(definition, "stray_actions", ["DELETE"])
+        counts.update({key.replace("DELETE", "stray_DELETE"): n for key, n in strays.items()})
+    counts.update(run.sender.send(definition, "delete_actions", ["DELETE"], staged_at=post_run[1]))
+    return StepResult(step, "done", counts)
+
+
+PHASES = {"post": post, "update": update, "delete": delete}
+
+
+def _check_stage(run: "YearSync", definition: ResourceDefinition, post_run) -> None:
+    """Without this run's complete stage every map row would look gone (SPEC §5.7)."""
+    name = definition.name
+    if post_run is None or post_run[0] != "done":
+        why = "did not run" if post_run is None else f"did not complete (status {post_run[0]})"
+    else:
+        rows, digest = run.one("staged_fingerprint", {**run.ids, "resource": name})
+        if (rows, digest) == (post_run[2], post_run[3]):
+            return
+        why = (f"staged {post_run[2]} records but {rows} are left (cleared when the run finished, "
+               f"or lost with the unlogged staging table)")
+    raise StageIncomplete(f"delete.{name} refuses to run: post.{name} of run {run.run_id} {why}; "
+                          f"nothing was deleted: rerun post.{name} (with its downstream tasks).")
+
+
+def _replace(run: "YearSync", definition: ResourceDefinition) -> Counter:
+    """DELETE, ahead of this step's POST, the records whose ``replace_on`` values changed under
+    the same key (seed 004: the diploma date), their descendants' records first. A crash in
+    between is finished by the rerun: the map still holds what was not yet deleted."""
+    cascade = GRAPH.replace_cascade(definition.name)
+    order = [definition.name] + [child for _, child, _ in cascade]
+    params = {**run.ids, "resource": definition.name}
+    off = [name for name in order[1:] if not run.one("resource_enabled", {**params, "resource": name})[0]]
+    if off:
+        # Their records would block the DELETE (409) and must not be deleted: the POST updates instead.
+        log.info("%s: no DELETE/POST while %s is toggled OFF", definition.name, ", ".join(off))
+        return Counter()
+    with run.conn.transaction():
+        run.conn.execute(queries.engine("replace_clear"), {**params, "resources": order})
+        run.conn.execute(queries.engine("replace_mark"), params)
+        for parent, child, rename in cascade:
+            run.conn.execute(queries.engine("replace_mark_children"),
+                             {**params, "parent": parent, "child": child, "rename": Jsonb(rename)})
+    counts: Counter = Counter()
+    for name in reversed(order):
+        sent = run.sender.send(RESOURCES[name], "replace_actions", ["DELETE"])
+        prefix = "" if name == definition.name else f"{name}:"
+        counts.update({f"{prefix}replace_{key}": n for key, n in sent.items()})
+    with run.conn.transaction():
+        run.conn.execute(queries.engine("replace_clear"), {**params, "resources": order})
+    return counts

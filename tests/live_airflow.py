@@ -1,0 +1,172 @@
+"""One real Airflow for the whole pytest session (the `live_airflow` fixture of conftest.py).
+
+api-server, scheduler, dag-processor and triggerer (LocalExecutor, parallelism 4) on 127.0.0.1,
+started through `edfi_sync.local_airflow` as `make demo` does, with its metadata in the session's
+PostgreSQL, the SIS in a database of its own and the Ed-Fi sandbox in this process. Starting one
+costs ~30 s, so every module that needs a live Airflow shares it and calls `load(...)` first to
+reset the SIS database and the sandbox to what it needs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import quote
+
+import psycopg
+import requests
+from psycopg.conninfo import conninfo_to_dict
+
+from databases import create_database, drop_database
+from edfi_sync.demo.config import write_descriptors
+from edfi_sync.local_airflow import LocalAirflow
+from edfi_sync.sandbox.testing import SandboxHandle, run_sandbox
+
+REPO = Path(__file__).resolve().parents[1]
+CLI = [sys.executable, "-m", "edfi_sync.cli"]
+USER = "admin"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveAirflow:
+    """A handle on the session's Airflow: its REST API (as ``admin``), the SIS database its tasks
+    use (``sis``, a conninfo) and the sandbox they send to."""
+
+    def __init__(self, url: str, env: dict[str, str], sis: str, sandbox: SandboxHandle, password: str,
+                 admin: str, template: str):
+        self.url, self.env, self.sis, self.sandbox, self.password = url, env, sis, sandbox, password
+        self.user = USER
+        self._admin, self._template = admin, template
+        self.http = requests.Session()
+        self.http.headers["Authorization"] = f"Bearer {self.token()}"
+
+    def token(self, user: str = USER, password: str | None = None) -> str:
+        """A JWT for the REST API (and the operator pages)."""
+        response = requests.post(f"{self.url}/auth/token", timeout=30,
+                                 json={"username": user, "password": password or self.password})
+        response.raise_for_status()
+        return response.json()["access_token"]
+
+    # ---- data --------------------------------------------------------------------------------------
+    def load(self, fixture: str | None = "sync_small.sql", *, demo_scale: float | None = None) -> None:
+        """Start from a fresh migrated SIS database holding ``tests/fixtures/<fixture>`` (or the demo
+        data at ``demo_scale``) and an empty sandbox. DAG runs of earlier modules stay in Airflow."""
+        name = conninfo_to_dict(self.sis)["dbname"]
+        drop_database(self._admin, name)
+        create_database(self._admin, name, self._template)
+        if fixture:
+            with psycopg.connect(self.sis) as conn:
+                conn.execute((REPO / "tests" / "fixtures" / fixture).read_text())
+        if demo_scale is not None:
+            subprocess.run([*CLI, "demo-data", "--scale", str(demo_scale)], check=True, capture_output=True,
+                           text=True, timeout=300, env={**os.environ, "AIRFLOW_CONN_EDFI_SIS": self.env[
+                               "AIRFLOW_CONN_EDFI_SIS"]})
+        self.sandbox.reset()
+
+    # ---- REST --------------------------------------------------------------------------------------
+    def api(self, method: str, path: str, **kwargs) -> dict:
+        response = self.http.request(method, f"{self.url}/api/v2{path}", timeout=30, **kwargs)
+        response.raise_for_status()
+        return response.json()
+
+    def trigger(self, conf: dict, dag_id: str = "edfi_sync") -> str:
+        return self.api("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf})["dag_run_id"]
+
+    def runs(self, dag_id: str) -> list[dict]:
+        return self.api("GET", f"/dags/{dag_id}/dagRuns")["dag_runs"]
+
+    def wait_run(self, run_id: str, timeout: float = 180, dag_id: str = "edfi_sync") -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = self.api("GET", f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}")["state"]
+            if state in ("success", "failed"):
+                return state
+            time.sleep(1)
+        raise AssertionError(f"run {run_id} still {state} after {timeout}s")
+
+    def run(self, conf: dict, dag_id: str = "edfi_sync", timeout: float = 180) -> str:
+        """Trigger, wait, and expect success; the run id."""
+        run_id = self.trigger(conf, dag_id)
+        assert self.wait_run(run_id, timeout, dag_id) == "success", self.task_states(run_id, dag_id)
+        return run_id
+
+    def task_states(self, run_id: str, dag_id: str = "edfi_sync") -> dict[str, str]:
+        tis = self.api("GET", f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances",
+                       params={"limit": 1000})["task_instances"]
+        return {ti["task_id"]: ti["state"] for ti in tis}
+
+    def summary(self, run_id: str, task_id: str, dag_id: str = "edfi_sync") -> dict:
+        """A task's XCom return_value (SPEC §5.6)."""
+        return self.api("GET", f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances/{task_id}/"
+                               "xcomEntries/return_value")["value"]
+
+    def counts(self, run_id: str, resource: str, dag_id: str = "edfi_sync") -> Counter:
+        """The counts of every task of a resource in the run (the students' PUTs are in update.students)."""
+        total = Counter()
+        for task_id in self.task_states(run_id, dag_id):
+            if "." in task_id and task_id.split(".", 1)[1] == resource:
+                for year in self.summary(run_id, task_id, dag_id)["years"]:
+                    total.update(year.get("counts", {}))
+        return total
+
+    def log(self, run_id: str, task_id: str, try_number: int = 1, dag_id: str = "edfi_sync") -> str:
+        """The messages of a task's log, one a line."""
+        content = self.api("GET", f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances/{task_id}/"
+                                  f"logs/{try_number}", params={"full_content": "true"})["content"]
+        return "\n".join(line.get("event", "") if isinstance(line, dict) else str(line) for line in content)
+
+    def rerun(self, *args: str, **env: str) -> subprocess.CompletedProcess:
+        """`edfi-sync airflow rerun ...` against this Airflow."""
+        return subprocess.run([*CLI, "airflow", "rerun", *args], capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "EDFI_SYNC_AIRFLOW_URL": self.url,
+                                   "EDFI_SYNC_AIRFLOW_USER": USER, "EDFI_SYNC_AIRFLOW_PASSWORD": self.password,
+                                   **env})
+
+
+@contextmanager
+def start_live_airflow(admin: str, template: str, home: Path, suffix: str) -> Iterator[LiveAirflow]:
+    """Start the sandbox and Airflow; stop every process group at the end."""
+    sis_name = f"edfi_sync_live_{suffix}"
+    sis = create_database(admin, sis_name, template)
+    descriptors = write_descriptors(home / "demo-descriptors.json")
+    local = LocalAirflow(home / "airflow", free_port(), password=f"pw-{suffix}")
+    local.home.mkdir(parents=True, exist_ok=True)
+    try:
+        with run_sandbox(descriptor_files=[descriptors]) as sandbox:
+            env = local.environment(
+                metadata=create_database(admin, f"airflow_live_{suffix}"), sis=sis,
+                edfi_api=json.dumps({"conn_type": "http", "host": sandbox.base_url,
+                                     "login": sandbox.key, "password": sandbox.secret}),
+                # Unpausing makes one scheduled run; none more while the session lasts (@daily).
+                extra={"EDFI_SYNC_SCHEDULE": "@daily"})
+            local.start(env)
+            try:
+                handle = LiveAirflow(local.url, env, sis, sandbox, local.password, admin, template)
+                deadline = time.monotonic() + 120
+                while not handle.api("GET", "/dags", params={"dag_id_pattern": "edfi_sync"})["dags"]:
+                    assert time.monotonic() < deadline, "the dag-processor never listed edfi_sync"
+                    time.sleep(1)
+                # Unpausing schedules the latest interval once; it ends before any module loads its data.
+                handle.api("PATCH", "/dags/edfi_sync", json={"is_paused": False})
+                while not (scheduled := handle.runs("edfi_sync")):
+                    assert time.monotonic() < deadline, "unpausing edfi_sync scheduled no run"
+                    time.sleep(1)
+                handle.wait_run(scheduled[0]["dag_run_id"])
+                yield handle
+            finally:
+                local.stop()
+    finally:
+        drop_database(admin, sis_name)
