@@ -58,12 +58,12 @@ def test_retention_prunes_aged_rows_of_finished_runs_only(small_sis, sandbox):
     assert run_ids(small_sis, "staged_record") == {"b__2025", "c__2025", "d__2025"}
     errors = sql(small_sis, "SELECT error_id FROM edfi_sync.error_log ORDER BY error_id")
     assert len(errors) >= 3
-    old_resolved, young_resolved = errors[0][0], errors[1][0]
+    old_resolved, young_resolved, old_archived = (row[0] for row in errors[:3])
     sql(small_sis, "UPDATE edfi_sync.error_log SET created_at = now() - interval '300 days'")
-    sql(small_sis, "UPDATE edfi_sync.error_log SET resolved = true, resolved_at = now() - interval '200 days' "
-                   "WHERE error_id = %s", old_resolved)
-    sql(small_sis, "UPDATE edfi_sync.error_log SET resolved = true, resolved_at = now() - interval '10 days' "
-                   "WHERE error_id = %s", young_resolved)
+    for error_id, reason, days in ((old_resolved, "sent", 200), (young_resolved, "gone", 10),
+                                   (old_archived, "archived", 200)):
+        sql(small_sis, "UPDATE edfi_sync.error_log SET resolved = true, resolved_reason = %s, "
+                       "resolved_at = now() - make_interval(days => %s) WHERE error_id = %s", reason, days, error_id)
     identity_map = sql(small_sis, "SELECT * FROM edfi_sync.identity_map ORDER BY 1, 2, 3")
     snapshots = sql(small_sis, "SELECT count(*) FROM edfi_sync.mapping_snapshot")
 
@@ -75,8 +75,8 @@ def test_retention_prunes_aged_rows_of_finished_runs_only(small_sis, sandbox):
     assert run_ids(small_sis, "sync_run") == {"b__2025", "c__2025", "d__2025"}
     assert run_ids(small_sis, "resource_run") == {"b__2025", "c__2025"}
     remaining = {row[0] for row in sql(small_sis, "SELECT error_id FROM edfi_sync.error_log")}
-    assert old_resolved not in remaining and young_resolved in remaining
-    assert remaining == {e[0] for e in errors} - {old_resolved}  # every open error stays
+    # Every open error stays, and an archived one (it keeps a known error from opening again).
+    assert remaining == {e[0] for e in errors} - {old_resolved}
     assert sql(small_sis, "SELECT * FROM edfi_sync.identity_map ORDER BY 1, 2, 3") == identity_map
     assert sql(small_sis, "SELECT count(*) FROM edfi_sync.mapping_snapshot") == snapshots
     stage, runs, resolved = pruned

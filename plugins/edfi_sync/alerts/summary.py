@@ -14,14 +14,9 @@ from typing import Literal
 from urllib.parse import quote, urlencode
 
 from ..engine.progress import summary_table
+from ..engine.steps import record_errors
 
 Event = Literal["failure", "success", "deadline"]
-RECORD_ERROR_KEYS = ("build_failed", "skipped", "duplicate")
-
-
-def record_errors(counts: dict[str, int]) -> int:
-    """Records a step logged as errors (as the engine counts them for fail_on_record_errors)."""
-    return sum(n for key, n in counts.items() if key.endswith(".failed") or key in RECORD_ERROR_KEYS)
 
 
 @dataclass

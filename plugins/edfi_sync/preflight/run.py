@@ -22,7 +22,7 @@ import psycopg
 
 from ..config_io import pending_mapping_changes
 from ..engine import queries
-from ..engine.runner import SyncOptions, edfi_settings, plan
+from ..engine.runner import SyncOptions, edfi_settings, plan, resync_owners
 from ..hooks.client import EdFiClient, EdFiSettings, EdFiUnavailable, OdsInfo
 from ..paths import read_sql
 from ..resources import RESOURCES
@@ -113,9 +113,7 @@ def _year_facts(conn: psycopg.Connection, year: int, options: SyncOptions) -> _Y
     # The values the run will read: each owner's snapshot, or the current rows where it has none
     # or the run resyncs it (SPEC §5), limited to the fields its resources read.
     fields = {f for name in resources for f in RESOURCES[name].mapping_fields}
-    # A resync takes the current values of the resource and of the non-resource owners it reads (sessions).
-    resynced = sorted(set(resources) | {owner for owner, _ in fields if owner not in RESOURCES}) \
-        if options.resync else []
+    resynced = sorted({o for name in resources for o in resync_owners(RESOURCES[name])}) if options.resync else []
     descriptors: dict[str, list[str]] = {}
     for resource, field_, sis_value, namespace, code_value in conn.execute(
             queries.engine("dry_mappings"), {**ids, "current": resynced}):
