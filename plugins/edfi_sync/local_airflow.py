@@ -62,6 +62,9 @@ class LocalAirflow:
             "AIRFLOW_CONN_EDFI_SIS": json.dumps({"conn_type": "postgres", "host": sis_params["host"],
                                                  "login": sis_params.get("user"), "schema": sis_params["dbname"]}),
             "AIRFLOW_CONN_EDFI_API": edfi_api,
+            # The maintenance DAG reads which XCom files the metadata database's rows reference.
+            "AIRFLOW_CONN_EDFI_AIRFLOW_DB": json.dumps({"conn_type": "postgres", "host": meta["host"],
+                                                        "login": meta.get("user"), "schema": meta["dbname"]}),
         })
         if xcom_dir is not None:
             # The task summaries stay in the database, where the UI and REST API read them (they show
