@@ -113,3 +113,43 @@ def test_a_channel_that_fails_does_not_silence_the_others(monkeypatch, caplog):
         deliver(compose(facts("failure")), settings, {})
     assert len(webhook.posts) == 1
     assert any(r.getMessage() == "alert not sent by e-mail" for r in caplog.records)
+
+
+def test_the_deadline_callback_runs_as_the_triggerer_runs_it(small_sis, caplog):
+    """edfi_sync's DeadlineAlert, called the way Airflow's triggerer calls it (CallbackTrigger with
+    the scheduler's simple context), reports what is done and what is still going."""
+    import asyncio
+    from datetime import datetime, timezone
+
+    from airflow.triggers.callback import CallbackTrigger
+
+    from e2e_helpers import sql
+    from edfi_sync.dag_factory import incremental_dag
+
+    sql(small_sis, "INSERT INTO edfi_sync.sync_run (run_id, end_year, dag_id, dag_run_id) "
+                   "VALUES ('scheduled__x__2025', 2025, 'edfi_sync', 'scheduled__x')")
+    sql(small_sis, "INSERT INTO edfi_sync.resource_run (run_id, end_year, resource, phase, status, counts) VALUES "
+                   "('scheduled__x__2025', 2025, 'localEducationAgencies', 'post', 'done', '{\"POST.ok\": 1}'), "
+                   "('scheduled__x__2025', 2025, 'students', 'post', 'running', '{}')")
+    [alert] = incremental_dag().deadline
+    due = datetime(2026, 9, 1, 10, 0, tzinfo=timezone.utc)
+
+    def trigger(state: str) -> list[dict]:
+        context = {"dag_run": {"dag_id": "edfi_sync", "dag_run_id": "scheduled__x", "state": state, "conf": {}},
+                   "deadline": {"id": "d1", "deadline_time": due}}
+        callback = CallbackTrigger(callback_path=alert.callback.path,
+                                   callback_kwargs={**alert.callback.kwargs, "context": context})
+
+        async def events():
+            return [event.payload async for event in callback.run()]
+
+        return asyncio.run(events())
+
+    with caplog.at_level(logging.INFO, logger="edfi_sync.alerts"):
+        assert trigger("running")[-1]["state"] == "success"
+        assert trigger("failed")[-1]["state"] == "success"  # its failure alert said it all: no second one
+    [record] = [r for r in caplog.records if r.name == "edfi_sync.alerts"]
+    subject, body = record.getMessage().split("\n", 1)
+    assert subject == "[edfi-sync] edfi_sync run scheduled__x is still running, past its deadline 2026-09-01 10:00 UTC"
+    assert "  still going: post.students" in body
+    assert next(line for line in body.splitlines() if "localEducationAgencies" in line).split()[3] == "1"
