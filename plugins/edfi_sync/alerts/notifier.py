@@ -76,7 +76,10 @@ class EdFiSyncNotifier(BaseNotifier):
             reason=context.get("reason"), dry_run=bool(params.get("dry_run")), state=state,
             failed_task=ti.task_id if ti is not None and context.get("reason") == "task_failure" else None,
             deadline=datetime.fromisoformat(deadline) if isinstance(deadline, str) else deadline)
-        facts.years = read_years(SisDatabaseHook(self.sis_conn_id).conninfo(), dag_run_id)
+        try:
+            facts.years = read_years(SisDatabaseHook(self.sis_conn_id).conninfo(), dag_run_id)
+        except Exception as exc:  # noqa: BLE001 - a failure alert matters most when the database is down
+            facts.unread = f"{type(exc).__name__}: {exc}"
         return facts
 
 

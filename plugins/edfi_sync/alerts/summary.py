@@ -47,6 +47,7 @@ class AlertFacts:
     failed_task: str | None = None
     deadline: datetime | None = None
     state: str | None = None  # the DAG run's state when the event was raised
+    unread: str | None = None  # why the run ledger could not be read (the alert still goes out)
     dry_run: bool = False
 
 
@@ -103,7 +104,9 @@ def compose(facts: AlertFacts) -> Alert:
         if year.resources:
             lines += summary_table(year.resources, facts.dry_run)
         lines += [f"  Error log: {error_log_url(facts.airflow_url, year.school_year, year.run_id)}", ""]
-    if not facts.years:
+    if facts.unread:
+        lines += [f"The run ledger could not be read: {facts.unread}", ""]
+    elif not facts.years:
         lines += ["No school year of this run reached the engine (see the task logs).", ""]
     lines.append(f"Airflow: {facts.airflow_url.rstrip('/')}/dags/{quote(facts.dag_id, safe='')}/runs/"
                  f"{quote(facts.dag_run_id, safe='')}")

@@ -92,32 +92,27 @@ class Retention:
         return conn
 
     def prune_stage(self) -> Pruned:
-        """Staged and ODS rows of finished runs, step by step, each batch under the step's lock."""
+        """Staged and ODS rows of finished runs, step by step, each batch under the step's lock;
+        the lock is let go between batches, so a sync that starts meanwhile waits for one batch at
+        most, and a step whose lock a sync holds is skipped."""
         pruned = Pruned("staged and ODS rows")
         params = {"cutoff": self.cutoff(self.policy.staged_days), "batch": self.policy.batch_rows}
         with self._connect() as conn:
             for year, resource in conn.execute(read_sql("maintenance/stage_groups.sql"), params).fetchall():
                 step = {**params, "end_year": year, "resource": resource}
-                for name in ("stage_prune", "ods_prune"):
-                    if not self._batches_under_lock(conn, name, step, pruned):
+                while True:
+                    if not conn.execute(read_sql("maintenance/step_try_lock.sql"), step).fetchone()[0]:
                         pruned.busy.append(f"{year} {resource}")
                         break
+                    try:
+                        deleted = conn.execute(read_sql("maintenance/stage_prune.sql"), step).fetchone()
+                    finally:
+                        conn.execute(queries.engine("step_unlock"), step)
+                    pruned.rows += sum(deleted)
+                    pruned.batches += 1
+                    if max(deleted) < step["batch"]:
+                        break
         return logged(pruned)
-
-    def _batches_under_lock(self, conn: psycopg.Connection, name: str, step: dict, pruned: Pruned) -> bool:
-        """Delete batches while the step lock is free; False when a sync holds it. The lock is
-        let go between batches, so a sync that starts meanwhile waits for one batch at most."""
-        while True:
-            if not conn.execute(read_sql("maintenance/step_try_lock.sql"), step).fetchone()[0]:
-                return False
-            try:
-                deleted = conn.execute(read_sql(f"maintenance/{name}.sql"), step).rowcount
-            finally:
-                conn.execute(queries.engine("step_unlock"), step)
-            pruned.rows += deleted
-            pruned.batches += 1
-            if deleted < step["batch"]:
-                return True
 
     def prune_runs(self) -> Pruned:
         """Run ledger rows (a run and its steps) of runs that ended long ago and have no stage left."""
