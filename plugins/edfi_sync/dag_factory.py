@@ -116,12 +116,15 @@ def maintenance_dag() -> DAG:
 
 
 def _deadline() -> DeadlineAlert | None:
-    """A run still going ``EDFI_SYNC_DEADLINE_MINUTES`` after it was queued (default 120; ``none``:
-    no deadline) is reported as stuck, through the triggerer."""
+    """A scheduled run still going ``EDFI_SYNC_DEADLINE_MINUTES`` after its logical date (when it
+    was due; default 120; ``none``: no deadline) is reported as stuck, through the triggerer. A
+    triggered run has no logical date, so no deadline: someone is watching it. Not DAGRUN_QUEUED_AT:
+    Airflow 3.3.2 recomputes those when tasks are cleared and fails there (it reads the JSON interval
+    as seconds), which would break every clear and `edfi-sync airflow rerun` of a failed run."""
     minutes = os.environ.get("EDFI_SYNC_DEADLINE_MINUTES") or str(DEFAULT_DEADLINE_MINUTES)
     if minutes.lower() == "none":
         return None
-    return DeadlineAlert(reference=DeadlineReference.DAGRUN_QUEUED_AT, interval=timedelta(minutes=float(minutes)),
+    return DeadlineAlert(reference=DeadlineReference.DAGRUN_LOGICAL_DATE, interval=timedelta(minutes=float(minutes)),
                          callback=AsyncCallback(EdFiSyncNotifier, kwargs={"event": "deadline"}))
 
 
