@@ -90,7 +90,7 @@ def test_a_step_a_sync_is_running_is_skipped_and_the_sync_is_not_held_up(small_s
     assert (YEAR, SSA) in {tuple(row) for row in sql(small_sis, "SELECT DISTINCT end_year, resource "
                                                                 "FROM edfi_sync.ods_record")}
     # A resync of the SSAs whose ODS reads are slow: it holds the SSA step lock for seconds.
-    sandbox.set_faults(latency_ms=2000, paths=f"^/data/v3/ed-fi/{SSA}", methods=["GET"])
+    sandbox.set_faults(latency_ms=1000, paths=f"^/data/v3/ed-fi/{SSA}", methods=["GET"])
     outcome: dict = {}
 
     def resync() -> None:

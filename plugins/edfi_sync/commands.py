@@ -175,6 +175,8 @@ def _run_dag(api, conf: dict, dag_id: str = "edfi_sync", timeout: float = 1800) 
         time.sleep(1)
     rows: dict[str, Counter] = {}
     for ti in api.get(f"{run}/taskInstances", params={"limit": 1000})["task_instances"]:
+        if "." not in ti["task_id"]:  # preflight: no counts
+            continue
         entry = api.get(f"{run}/taskInstances/{ti['task_id']}/xcomEntries/return_value")
         for year in (entry or {}).get("value", {}).get("years", []):
             rows.setdefault(ti["task_id"].split(".", 1)[1], Counter()).update(year.get("counts", {}))
