@@ -2,11 +2,11 @@
 ``edfi_sync.resources`` gets its tasks and edges with no change here.
 
 Task ids are ``post.<resource>``, ``update.<resource>`` and ``delete.<resource>`` (TaskGroups
-``post``, ``update``, ``delete``); edges are ``GRAPH.edges()``: POSTs parents -> children, the
-update step after what it waits for, DELETEs children -> parents once every POST has run. The
-first task, ``preflight`` (SPEC §6.1), checks against the ODS that it will accept the run. The
-DAGs alert on failure, on new record errors and (``edfi_sync``) past a deadline; a third DAG,
-``edfi_sync_maintenance``, is the retention.
+``post``, ``update``, ``delete``), and ``posts_done``; edges are ``GRAPH.edges()``: POSTs parents ->
+children, the update step after what it waits for, ``posts_done`` once every POST has run, then
+DELETEs children -> parents. The first task, ``preflight`` (SPEC §6.1), checks against the ODS
+that it will accept the run. The DAGs alert on failure, on new record errors and (``edfi_sync``)
+past a deadline; a third DAG, ``edfi_sync_maintenance``, is the retention.
 Importing this module loads Airflow's SDK and the resource registry, nothing heavier.
 """
 
@@ -16,6 +16,7 @@ import os
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG, AsyncCallback, DeadlineAlert, DeadlineReference, Param, TaskGroup
 
 from .alerts.notifier import EdFiSyncNotifier
@@ -23,6 +24,7 @@ from .operators.maintenance import TARGETS, EdFiRetentionOperator
 from .operators.preflight import EdFiPreflightOperator
 from .operators.sync import OPERATORS
 from .resources import GRAPH
+from .resources.graph import POSTS_DONE
 from .timetables import SchoolYearTimetable
 
 DEFAULT_SCHEDULE = "*/30 * * * *"
@@ -74,6 +76,8 @@ def _sync_dag(dag_id: str, *, schedule: Any, params: dict[str, Param], doc_md: s
                 groups[step.phase] = TaskGroup(step.phase, tooltip=GROUP_TOOLTIPS[step.phase])
             tasks[step] = OPERATORS[step.phase](task_id=step.resource, resource=step.resource,
                                                 task_group=groups[step.phase], **operator_args)
+        tasks[POSTS_DONE] = EmptyOperator(task_id=POSTS_DONE.task_id,
+                                          doc_md="Every post and update has run; the deletes may start.")
         for upstream, downstream in GRAPH.edges():
             tasks[upstream] >> tasks[downstream]
         preflight = EdFiPreflightOperator(task_id="preflight", **operator_args)
