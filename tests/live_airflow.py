@@ -48,6 +48,7 @@ class LiveAirflow:
     def __init__(self, url: str, env: dict[str, str], sis: str, sandbox: SandboxHandle, password: str,
                  admin: str, template: str):
         self.url, self.env, self.sis, self.sandbox, self.password = url, env, sis, sandbox, password
+        self.xcom_dir = Path(env["AIRFLOW__COMMON_IO__XCOM_OBJECTSTORAGE_PATH"].removeprefix("file://"))
         self.user = USER
         self._admin, self._template = admin, template
         self.http = requests.Session()
@@ -150,6 +151,7 @@ def start_live_airflow(admin: str, template: str, home: Path, suffix: str) -> It
                 metadata=create_database(admin, f"airflow_live_{suffix}"), sis=sis,
                 edfi_api=json.dumps({"conn_type": "http", "host": sandbox.base_url,
                                      "login": sandbox.key, "password": sandbox.secret}),
+                xcom_dir=home / "xcom",  # as make demo: large XComs go to files (the maintenance DAG prunes them)
                 # Unpausing makes one scheduled run; none more while the session lasts (@daily).
                 extra={"EDFI_SYNC_SCHEDULE": "@daily"})
             local.start(env)

@@ -85,6 +85,12 @@ class RunSummary:
                 "dry_run": self.dry_run, "record_errors": self.record_errors, "resources": self.by_resource()}
 
 
+def resync_owners(definition: ResourceDefinition) -> set[str]:
+    """The mapping owners whose snapshot a resync of the resource takes anew: its own, and those of
+    fields owned by something that is not a resource (sessions), which refresh with a reader's."""
+    return {definition.name} | {owner for owner, _ in definition.mapping_fields if owner not in RESOURCES}
+
+
 def new_run_id(origin: str = "cli") -> str:
     return f"{origin}__{datetime.now(timezone.utc):%Y%m%dT%H%M%S}__{uuid.uuid4().hex[:6]}"
 
@@ -190,9 +196,8 @@ class YearSync:
         self.mappings = Mappings.from_rows(rows)
 
     def refresh_snapshots(self, definition: ResourceDefinition) -> None:
-        """A resync of the owner takes the current mapping values (SPEC §5); fields owned by
-        something that is not a resource (sessions) refresh with a resync of a reader."""
-        owners = {definition.name} | {owner for owner, _ in definition.mapping_fields if owner not in RESOURCES}
+        """A resync of the owner takes the current mapping values (SPEC §5)."""
+        owners = resync_owners(definition)
         if self.options.dry_run:
             self.current_owners |= owners
             self._load_mappings()

@@ -48,6 +48,27 @@ def school_years(value: Any) -> list[int]:
     return years
 
 
+def run_years(value: Any, year_from_interval: bool, context) -> list[int]:
+    """The school years a DAG run names: the ``school_years`` param, else (the school-year DAG)
+    the year its data interval ends in; empty means every enabled year."""
+    years = school_years(value)
+    if years or not year_from_interval:
+        return years
+    end = context.get("data_interval_end")
+    if end is None:
+        raise AirflowFailException("no school year: set the school_years param, or run with a data interval")
+    return [end.year]
+
+
+def enabled_years(conninfo: str) -> list[int]:
+    import psycopg
+
+    from ..engine import queries
+
+    with psycopg.connect(conninfo) as conn:
+        return [row[0] for row in conn.execute(queries.engine("enabled_years"))]
+
+
 def resource_names(value: Any) -> tuple[str, ...]:
     names = tuple(str(item) for item in _items(value))
     GRAPH.post_order(names)  # unknown names fail here, with the known ones listed
@@ -94,15 +115,6 @@ class EdFiStepOperator(BaseOperator):
         self.sis_conn_id = sis_conn_id
         self._running = None
 
-    def _years(self, context) -> list[int]:
-        years = school_years(self.school_years)
-        if years or not self.year_from_interval:
-            return years
-        end = context.get("data_interval_end")
-        if end is None:
-            raise AirflowFailException("no school year: set the school_years param, or run with a data interval")
-        return [end.year]
-
     def execute(self, context) -> dict[str, Any]:
         from ..engine.progress import summary_table
         from ..engine.runner import OutOfScope, StageIncomplete, SyncOptions, YearSync, plan
@@ -114,14 +126,14 @@ class EdFiStepOperator(BaseOperator):
         summary: dict[str, Any] = {"dag_run_id": context["run_id"], "resource": self.resource,
                                    "phase": self.phase, "dry_run": dry_run, "years": []}
         selected = resource_names(self.selected_resources)
-        years = self._years(context)
+        years = run_years(self.school_years, self.year_from_interval, context)
         options = SyncOptions(resources=selected, resync=bool(as_bool(self.resync)),
                               schools=school_ids(self.schools), dry_run=dry_run)
         if step not in plan(options):
             log.info("%s: not among the selected resources %s; nothing to do", step.task_id, list(selected))
             return self._done(summary, "not_selected")
         conninfo = SisDatabaseHook(self.sis_conn_id).conninfo()
-        years = years or self._enabled_years(conninfo)
+        years = years or enabled_years(conninfo)
         failing: list[str] = []
         for year in years:
             with YearSync(year, options, run_id=f"{context['run_id']}__{year}", conninfo=conninfo,
@@ -182,15 +194,6 @@ class EdFiStepOperator(BaseOperator):
             "run_records": {"table": "edfi_sync.staged_record", "run_id": run.run_id,
                             "resource": result.step.resource},
         }
-
-    @staticmethod
-    def _enabled_years(conninfo: str) -> list[int]:
-        import psycopg
-
-        from ..engine import queries
-
-        with psycopg.connect(conninfo) as conn:
-            return [row[0] for row in conn.execute(queries.engine("enabled_years"))]
 
     def on_kill(self) -> None:
         """Stop the statement in progress; everything sent so far is recorded, a rerun resumes."""
