@@ -42,6 +42,7 @@ class LiveAirflow:
                  admin: str, template: str, logs: Path):
         self.url, self.env, self.sis, self.sandbox, self.password = url, env, sis, sandbox, password
         self.logs = logs  # one log per component (and per Celery worker)
+        self.xcom_dir = Path(env["AIRFLOW__COMMON_IO__XCOM_OBJECTSTORAGE_PATH"].removeprefix("file://"))
         self.user = USER
         self._admin, self._template = admin, template
         self.http = requests.Session()
@@ -153,6 +154,7 @@ def start_live_airflow(admin: str, template: str, home: Path, suffix: str, *, ex
                 metadata=create_database(admin, metadata_name), sis=sis,
                 edfi_api=json.dumps({"conn_type": "http", "host": sandbox.base_url,
                                      "login": sandbox.key, "password": sandbox.secret}),
+                xcom_dir=home / "xcom",  # as make demo: large XComs go to files (the maintenance DAG prunes them)
                 # Unpausing makes one scheduled run; none more while the session lasts (@daily).
                 extra={"EDFI_SYNC_SCHEDULE": "@daily", **(environment or {})})
             local.start(env)

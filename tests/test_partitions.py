@@ -17,9 +17,9 @@ import pytest
 
 from e2e_helpers import (YEAR, api_env, assert_converged, assert_same_outcome, demo_sandbox, finish, load_demo,
                          outcome, run_sync, sql, start_sync, writes)
-from edfi_sync.engine.partitions import Partition
+from edfi_sync.engine.partitions import Partition, merged_post
 from edfi_sync.engine.runner import SyncOptions, YearSync, plan
-from edfi_sync.engine.steps import StageIncomplete
+from edfi_sync.engine.steps import StageIncomplete, post_partitions
 from edfi_sync.engine.workers import post_partition
 from edfi_sync.connections import postgres_airflow_json
 from edfi_sync.resources import RESOURCES
@@ -125,7 +125,7 @@ def test_the_delete_step_refuses_while_a_partition_stage_is_missing(sis_db, desc
         assert not [w for w in writes(server) if w["method"] == "DELETE"]
         run.run_step(Step("post", ssa), Partition(1, PARTITIONS))
         assert run.run_step(Step("delete", ssa)).status == "done"
-        assert run.post_partitions(ssa)["post"]["partitions"] == PARTITIONS
+        assert merged_post(post_partitions(run.conn, run.run_id, ssa))["partitions"] == PARTITIONS
 
 
 def test_a_killed_partition_converges_on_its_rerun_which_sends_only_its_students(sis_db, descriptors, monkeypatch):

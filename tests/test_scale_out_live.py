@@ -81,10 +81,11 @@ def test_a_partitioned_dag_run_equals_an_unpartitioned_sync(executor, unpartitio
         assert any(overlapping(posts[name]) for name in posts if RESOURCES[name].partitioned)
         # One budget for the connection across every task running at once.
         assert max(e["in_flight"] for e in live.sandbox.requests() if e["path"].startswith("/data/")) <= BUDGET
-        # The resource's summary merges its partitions, in its delete task.
-        merged = live.summary(run_id, f"delete.{SSA}")["years"][0]["post"]
-        assert merged["partitions"] == PARTITIONS and len(merged["by_partition"]) == PARTITIONS
-        assert merged["counts"]["POST.ok"] == len(live.sandbox.records(SSA))
+        # posts_done merges every partitioned post step, students (no delete task) included.
+        merged = live.summary(run_id, "posts_done")["years"][0]["post"]
+        for name in (SSA, "students"):
+            assert merged[name]["partitions"] == PARTITIONS and len(merged[name]["by_partition"]) == PARTITIONS
+            assert merged[name]["counts"]["POST.ok"] == len(live.sandbox.records(name)), name
         if executor == "CeleryExecutor":  # both workers took tasks
             for n in (1, 2):
                 assert " received" in (live.logs / f"celery-worker-{n}.log").read_text(errors="replace"), n

@@ -69,6 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
     copy.add_argument("to_year", type=int)
     copy.add_argument("--overwrite", action="store_true", help="replace rows the target year already has")
     copy.set_defaults(func=_handler("config_io.cli_copy_year"))
+    rollover = config_sub.add_parser(
+        "rollover-check", help="what a new school year lacks (connection, toggles, mappings, terms) against the "
+        "year before", description="Exit 0: nothing lacking; 1: something is (one line each, with its fix).")
+    rollover.add_argument("school_year", type=int, help="the new year, e.g. 2026")
+    rollover.add_argument("--from-year", type=int, help="the year to compare with (default: the year before)")
+    rollover.add_argument("--format", choices=("text", "json"), default="text")
+    rollover.set_defaults(func=_handler("preflight.cli.rollover_check"))
 
     sandbox = sub.add_parser("sandbox", help="the Ed-Fi sandbox server").add_subparsers(
         dest="sandbox_command", required=True)
@@ -103,6 +110,24 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--partitions", type=_at_least_one, default=1,
                       help="post each student-level resource in this many processes at once (default 1)")
     sync.set_defaults(func=_handler("engine.cli.sync"))
+
+    preflight = sub.add_parser(
+        "preflight", help="check against the ODS that a run of the year would be accepted (token and GETs only)",
+        description="Exit 0: the run makes sense (warnings are printed, one line each with its fix); 2: it would be "
+                    "pointless (year out of scope, connection unreadable, ODS unreachable, credentials refused).")
+    preflight.add_argument("--school-year", type=int, required=True)
+    preflight.add_argument("--resource", action="append", default=[], help="only these resources (repeatable)")
+    preflight.add_argument("--resync", action="store_true", help="check the mappings a resync would take")
+    preflight.add_argument("--format", choices=("text", "json"), default="text")
+    preflight.set_defaults(func=_handler("preflight.cli.preflight"))
+
+    maintenance = sub.add_parser(
+        "maintenance", help="prune old staged rows, run ledger rows and resolved errors (retention)",
+        description="The ages (days) come from AIRFLOW_VAR_EDFI_SYNC_RETENTION (JSON), else the defaults: "
+                    "staged_days 2, runs_days 90, resolved_errors_days 180. The identity map and open errors "
+                    "are never touched; a step a sync is running is skipped.")
+    maintenance.add_argument("--format", choices=("text", "json"), default="text")
+    maintenance.set_defaults(func=_handler("maintenance.cli.maintenance"))
 
     report = sub.add_parser("report", help="identity map, error log, reconciliation")
     report.add_argument("kind", choices=("identity-map", "errors", "reconciliation"))

@@ -72,9 +72,16 @@ class LocalAirflow:
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{self.user}:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            # The connection form's Test button (the edfi type's hook: GET / and a token request).
+            "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+            # Where alert links point (the error log page, the DAG run).
+            "AIRFLOW__API__BASE_URL": self.url,
             "AIRFLOW_CONN_EDFI_SIS": json.dumps({"conn_type": "postgres", "host": sis_params["host"],
                                                  "login": sis_params.get("user"), "schema": sis_params["dbname"]}),
             "AIRFLOW_CONN_EDFI_API": edfi_api,
+            # The maintenance DAG reads which XCom files the metadata database's rows reference.
+            "AIRFLOW_CONN_EDFI_AIRFLOW_DB": json.dumps({"conn_type": "postgres", "host": meta["host"],
+                                                        "login": meta.get("user"), "schema": meta["dbname"]}),
         })
         if self.celery:
             env.update({"AIRFLOW__CORE__EXECUTOR": self.executor,

@@ -29,7 +29,7 @@ BEGIN
     END;
     GRANT USAGE ON SCHEMA edfi_sync, sis TO edfi_sync_reader;
     GRANT SELECT ON edfi_sync.error_log, edfi_sync.identity_map, edfi_sync.sync_run, edfi_sync.resource_run,
-                    edfi_sync.connection, sis.person, sis.school
+                    edfi_sync.resource_step, edfi_sync.connection, sis.person, sis.school
        TO edfi_sync_reader;
 END
 $$;

@@ -141,6 +141,27 @@ ALTER TABLE edfi_sync.resource_run
 ALTER TABLE edfi_sync.resource_run DROP CONSTRAINT resource_run_pkey;
 ALTER TABLE edfi_sync.resource_run ADD PRIMARY KEY (run_id, resource, phase, partition);
 
+-- A step as the reports see it: its partitions merged (one row for a step run whole). It is done
+-- and finished once every partition is; counts and SIS counts add up; the map count is the last
+-- partition's (taken when it ended); only a step run whole takes an ODS count. An attempt with
+-- another partition count (EDFI_SYNC_PARTITIONS changed between retries) is a step of its own.
+CREATE VIEW edfi_sync.resource_step AS
+SELECT r.run_id, r.end_year, r.resource, r.phase, r.partitions,
+       CASE WHEN count(*) FILTER (WHERE r.status = 'done') = r.partitions THEN 'done'
+            ELSE (array_agg(r.status ORDER BY r.status = 'done', r.started_at DESC))[1] END AS status,
+       (SELECT coalesce(jsonb_object_agg(k.key, k.total), '{}'::jsonb)
+          FROM (SELECT c.key, sum(c.value::bigint) AS total
+                  FROM edfi_sync.resource_run p, jsonb_each_text(p.counts) c
+                 WHERE p.run_id = r.run_id AND p.resource = r.resource AND p.phase = r.phase
+                   AND p.partitions = r.partitions
+                 GROUP BY c.key) k) AS counts,
+       sum(r.sis_count)::integer AS sis_count, max(r.ods_count) AS ods_count,
+       (array_agg(r.map_count ORDER BY r.finished_at DESC NULLS LAST))[1] AS map_count,
+       min(r.started_at) AS started_at,
+       CASE WHEN count(r.finished_at) = r.partitions THEN max(r.finished_at) END AS finished_at
+  FROM edfi_sync.resource_run r
+ GROUP BY r.run_id, r.end_year, r.resource, r.phase, r.partitions;
+
 -- A partition's replacements (seed 004's DELETE/POST) are its own.
 ALTER TABLE edfi_sync.replace_pending ADD COLUMN partition integer NOT NULL DEFAULT 0;
 

@@ -5,8 +5,9 @@ send one resource at once. A partition is part of the stage's and the ledger's k
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 
 @dataclass(frozen=True)
@@ -31,3 +32,17 @@ class Partition:
 
 
 WHOLE = Partition()
+
+
+def merged_post(rows: Sequence[tuple]) -> dict[str, Any] | None:
+    """A partitioned post step for a task summary (SPEC §6.1), from its ledger rows
+    (``steps.post_partitions``): the counts of every partition added up, and each partition's;
+    None for a step run whole (its own task's summary says it all) or not run."""
+    if not rows or rows[-1][1] == 1:
+        return None
+    merged: Counter = Counter()
+    for row in rows:
+        merged.update(row[6])
+    return {"partitions": rows[-1][1], "counts": dict(sorted(merged.items())),
+            "sis_count": sum(row[7] or 0 for row in rows),
+            "by_partition": [{"partition": row[0], "status": row[2], "counts": row[6]} for row in rows]}

@@ -28,7 +28,7 @@ from . import queries
 from .error_log import ErrorLog
 from .partitions import WHOLE, Partition
 from .sender import Sender
-from .steps import PHASES, StageIncomplete, StepResult, post_partitions
+from .steps import PHASES, StageIncomplete, StepResult
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,12 @@ class RunSummary:
     def as_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "school_year": self.school_year, "status": self.status,
                 "dry_run": self.dry_run, "record_errors": self.record_errors, "resources": self.by_resource()}
+
+
+def resync_owners(definition: ResourceDefinition) -> set[str]:
+    """The mapping owners whose snapshot a resync of the resource takes anew: its own, and those of
+    fields owned by something that is not a resource (sessions), which refresh with a reader's."""
+    return {definition.name} | {owner for owner, _ in definition.mapping_fields if owner not in RESOURCES}
 
 
 def new_run_id(origin: str = "cli") -> str:
@@ -191,9 +197,8 @@ class YearSync:
         self.mappings = Mappings.from_rows(rows)
 
     def refresh_snapshots(self, definition: ResourceDefinition) -> None:
-        """A resync of the owner takes the current mapping values (SPEC §5); fields owned by
-        something that is not a resource (sessions) refresh with a resync of a reader."""
-        owners = {definition.name} | {owner for owner, _ in definition.mapping_fields if owner not in RESOURCES}
+        """A resync of the owner takes the current mapping values (SPEC §5)."""
+        owners = resync_owners(definition)
         if self.options.dry_run:
             self.current_owners |= owners
             self._load_mappings()
@@ -310,20 +315,6 @@ class YearSync:
         log.info("%s%s %s: %s", step.task_id, f" ({partition})" if partition.split else "", result.status,
                  dict(result.counts) or "nothing to do")
         return result
-
-    def post_partitions(self, resource: str) -> dict[str, Any]:
-        """A partitioned post step merged (SPEC §6.1: the delete task's summary carries it): the
-        counts of every partition added up, and each partition's; nothing for a step run whole."""
-        rows = post_partitions(self, resource)
-        if not rows or rows[-1][1] == 1:
-            return {}
-        merged: Counter = Counter()
-        for row in rows:
-            merged.update(row[6])
-        return {"post": {"partitions": rows[-1][1], "counts": dict(sorted(merged.items())),
-                         "sis_count": sum(row[7] or 0 for row in rows),
-                         "by_partition": [{"partition": row[0], "status": row[2], "counts": row[6]}
-                                          for row in rows]}}
 
     @staticmethod
     def _warn_if_unreconciled(result: StepResult) -> None:

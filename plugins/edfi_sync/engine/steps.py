@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
@@ -21,6 +21,8 @@ from .partitions import WHOLE, Partition
 from .stage import stage_resource
 
 if TYPE_CHECKING:
+    import psycopg
+
     from .runner import YearSync
 
 log = logging.getLogger(__name__)
@@ -42,8 +44,13 @@ class StepResult:
 
     @property
     def record_errors(self) -> int:
-        return sum(n for key, n in self.counts.items()
-                   if key.endswith(".failed") or key in ("build_failed", "skipped", "duplicate"))
+        return record_errors(self.counts)
+
+
+def record_errors(counts: Mapping[str, int]) -> int:
+    """Records a step's counts say were logged as errors (what fail_on_record_errors and alerts count)."""
+    return sum(n for key, n in counts.items()
+               if key.endswith(".failed") or key in ("build_failed", "skipped", "duplicate"))
 
 
 def post(run: "YearSync", definition: ResourceDefinition, step: Step, partition: Partition = WHOLE) -> StepResult:
@@ -128,10 +135,10 @@ def delete(run: "YearSync", definition: ResourceDefinition, step: Step, partitio
 PHASES = {"post": post, "update": update, "delete": delete}
 
 
-def post_partitions(run: "YearSync", resource: str) -> list:
+def post_partitions(conn: "psycopg.Connection", run_id: str, resource: str) -> list:
     """The ledger rows of the latest attempt of ``resource``'s post step, one per partition."""
-    rows = run.conn.execute(queries.engine("resource_run_status"),
-                            {**run.ids, "resource": resource, "phase": "post"}).fetchall()
+    rows = conn.execute(queries.engine("resource_run_status"),
+                        {"run_id": run_id, "resource": resource, "phase": "post"}).fetchall()
     count = rows[-1][1] if rows else 1
     return [row for row in rows if row[1] == count]
 
@@ -141,7 +148,7 @@ def _check_stage(run: "YearSync", definition: ResourceDefinition):
     of post.X must have finished and still hold what it staged. The earliest partition's start is
     the stage's time: map rows sent after it are another run's business."""
     name = definition.name
-    rows = post_partitions(run, name)
+    rows = post_partitions(run.conn, run.run_id, name)
     count = rows[-1][1] if rows else 1
     by_index = {row[0]: row for row in rows}
     for index in range(count):

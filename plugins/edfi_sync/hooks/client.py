@@ -87,6 +87,42 @@ class EdFiSettings:
         return f"/data/v3/ed-fi/{resource}"
 
 
+@dataclass(frozen=True)
+class OdsInfo:
+    """What an ODS/API says about itself at ``GET /`` (no token needed)."""
+
+    api_version: str | None = None
+    data_standard: str | None = None  # the Ed-Fi data model's version, e.g. 4.0.0
+    api_mode: str | None = None  # Sandbox, SharedInstance, YearSpecific, DistrictSpecific (5.x)
+
+    @classmethod
+    def from_root(cls, body: Any) -> "OdsInfo":
+        if not isinstance(body, dict):
+            return cls()
+        models = [m for m in body.get("dataModels") or [] if isinstance(m, dict)]
+        edfi = next((m for m in models if m.get("name") == "Ed-Fi"), models[0] if models else {})
+        return cls(api_version=body.get("version"), data_standard=edfi.get("version"), api_mode=body.get("apiMode"))
+
+    def describe(self) -> str:
+        mode = f", {self.api_mode}" if self.api_mode else ""
+        return f"ODS/API {self.api_version or '?'} (Data Standard {self.data_standard or '?'}{mode})"
+
+    def mismatches(self, settings: "EdFiSettings") -> list[str]:
+        """Where the connection's extras disagree with what the server says (pure)."""
+        problems = []
+        wanted = settings.data_standard
+        served = self.data_standard
+        if served and not (served == wanted or served.startswith(wanted + ".")):
+            extra = "4.0" if served.startswith("4.") else served.split(".")[0]
+            problems.append(f"the server speaks Data Standard {served} and the connection's data_standard "
+                            f"extra says {wanted}: set it to {extra}")
+        modes = {"SharedInstance": "shared_instance", "YearSpecific": "year_specific"}
+        if self.api_mode in modes and modes[self.api_mode] != settings.api_mode:
+            problems.append(f"the server runs in {self.api_mode} mode and the connection's api_mode extra says "
+                            f"{settings.api_mode}: set it to {modes[self.api_mode]}")
+        return problems
+
+
 @dataclass
 class ApiResponse:
     status: int
@@ -230,6 +266,7 @@ class EdFiClient:
         self._token_lock: asyncio.Lock | None = None
         self._session: aiohttp.ClientSession | None = None
         self.limit: AdaptiveLimit | None = None
+        self.token_scope = ""  # the education organization ids the last token response named
         self.stats = {"requests": 0, "retries": 0, "token_fetches": 0}
 
     async def __aenter__(self) -> "EdFiClient":
@@ -275,6 +312,7 @@ class EdFiClient:
                     if resp.status == 200:
                         payload = json.loads(text)
                         self._token = payload["access_token"]
+                        self.token_scope = str(payload.get("scope") or "")
                         lifetime = float(payload.get("expires_in") or 3600)
                         # Refresh before expiry: a token must not die mid-request.
                         self._token_expires = time.time() + max(lifetime * 0.9, lifetime - 60)
@@ -373,6 +411,32 @@ class EdFiClient:
                 except ValueError:
                     body = text
                 return ApiResponse(status, headers, body, attempt)
+
+    async def root(self) -> OdsInfo:
+        """``GET /``, which needs no token; EdFiUnavailable when the server does not answer it."""
+        assert self._session is not None
+        url = f"{self.settings.base_url}/"
+        try:
+            async with self._session.get(url) as resp:
+                text = await resp.text()
+                status = resp.status
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise EdFiUnavailable(f"cannot reach the Ed-Fi API at {self.settings.base_url}: "
+                                  f"{exc or type(exc).__name__}") from exc
+        if status != 200:
+            raise EdFiUnavailable(f"GET {url} answered {status}: is this the base URL of an Ed-Fi ODS/API?")
+        try:
+            return OdsInfo.from_root(json.loads(text))
+        except ValueError:
+            raise EdFiUnavailable(f"GET {url} did not answer JSON: is this the base URL of an Ed-Fi ODS/API?") \
+                from None
+
+    async def authenticate(self) -> tuple[str, ...]:
+        """A token request of this client's own (never a cached token: the point is to check these
+        credentials); the education organization ids the token response names (``scope``), empty
+        when the client is unrestricted or the server does not say. EdFiUnavailable when refused."""
+        await self._fetch_token()
+        return tuple(part for part in self.token_scope.replace(",", " ").split() if part.isdigit())
 
     async def get_all(self, path: str, *, page_size: int = 500, params: dict[str, Any] | None = None):
         """Page through a collection (offset/limit), yielding records."""

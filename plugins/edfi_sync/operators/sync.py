@@ -49,6 +49,27 @@ def school_years(value: Any) -> list[int]:
     return years
 
 
+def run_years(value: Any, year_from_interval: bool, context) -> list[int]:
+    """The school years a DAG run names: the ``school_years`` param, else (the school-year DAG)
+    the year its data interval ends in; empty means every enabled year."""
+    years = school_years(value)
+    if years or not year_from_interval:
+        return years
+    end = context.get("data_interval_end")
+    if end is None:
+        raise AirflowFailException("no school year: set the school_years param, or run with a data interval")
+    return [end.year]
+
+
+def enabled_years(conninfo: str) -> list[int]:
+    import psycopg
+
+    from ..engine import queries
+
+    with psycopg.connect(conninfo) as conn:
+        return [row[0] for row in conn.execute(queries.engine("enabled_years"))]
+
+
 def resource_names(value: Any) -> tuple[str, ...]:
     names = tuple(str(item) for item in _items(value))
     GRAPH.post_order(names)  # unknown names fail here, with the known ones listed
@@ -98,15 +119,6 @@ class EdFiStepOperator(BaseOperator):
         self.partition, self.partitions = int(partition), int(partitions)
         self._running = None
 
-    def _years(self, context) -> list[int]:
-        years = school_years(self.school_years)
-        if years or not self.year_from_interval:
-            return years
-        end = context.get("data_interval_end")
-        if end is None:
-            raise AirflowFailException("no school year: set the school_years param, or run with a data interval")
-        return [end.year]
-
     def execute(self, context) -> dict[str, Any]:
         from ..engine.partitions import Partition
         from ..engine.progress import summary_table
@@ -122,14 +134,14 @@ class EdFiStepOperator(BaseOperator):
         if partition.split:
             summary["partition"] = {"index": partition.index, "count": partition.count}
         selected = resource_names(self.selected_resources)
-        years = self._years(context)
+        years = run_years(self.school_years, self.year_from_interval, context)
         options = SyncOptions(resources=selected, resync=bool(as_bool(self.resync)),
                               schools=school_ids(self.schools), dry_run=dry_run)
         if step not in plan(options):
             log.info("%s: not among the selected resources %s; nothing to do", step.task_id, list(selected))
             return self._done(summary, "not_selected")
         conninfo = SisDatabaseHook(self.sis_conn_id).conninfo()
-        years = years or self._enabled_years(conninfo)
+        years = years or enabled_years(conninfo)
         failing: list[str] = []
         for year in years:
             with YearSync(year, options, run_id=f"{context['run_id']}__{year}", conninfo=conninfo,
@@ -180,8 +192,7 @@ class EdFiStepOperator(BaseOperator):
 
     @staticmethod
     def _year_summary(run, result) -> dict[str, Any]:
-        """SPEC §5.6: counts, and where the records are (the database stays the truth). A delete
-        step also merges its resource's post partitions (the mapped post tasks' summaries)."""
+        """SPEC §5.6: counts, and where the records are (the database stays the truth)."""
         summary = {
             "school_year": run.end_year, "run_id": run.run_id, "status": result.status,
             "counts": dict(sorted(Counter(result.counts).items())), "record_errors": result.record_errors,
@@ -191,18 +202,7 @@ class EdFiStepOperator(BaseOperator):
             "run_records": {"table": "edfi_sync.staged_record", "run_id": run.run_id,
                             "resource": result.step.resource},
         }
-        if result.step.phase == "delete":
-            summary.update(run.post_partitions(result.step.resource))
         return summary
-
-    @staticmethod
-    def _enabled_years(conninfo: str) -> list[int]:
-        import psycopg
-
-        from ..engine import queries
-
-        with psycopg.connect(conninfo) as conn:
-            return [row[0] for row in conn.execute(queries.engine("enabled_years"))]
 
     def on_kill(self) -> None:
         """Stop the statement in progress; everything sent so far is recorded, a rerun resumes."""
@@ -233,6 +233,40 @@ class EdFiDeleteOperator(EdFiStepOperator):
     when its run's stage is not what post.X wrote: "rerun post.X" (SPEC §5.7)."""
 
     phase = "delete"
+
+
+class EdFiPostsDoneOperator(BaseOperator):
+    """``posts_done`` when the post steps run in partitions (``EDFI_SYNC_PARTITIONS`` > 1): every
+    post and update has run, so its summary merges each partitioned post step of the DAG run, per
+    school year, from the run ledger (SPEC §6.1; one task's summary per resource, students
+    included, which have no delete task). An unpartitioned DAG keeps an EmptyOperator there."""
+
+    ui_color = "#e8f4fd"
+
+    def __init__(self, *, sis_conn_id: str = "edfi_sis", **kwargs: Any):
+        super().__init__(**kwargs)
+        self.sis_conn_id = sis_conn_id
+
+    def execute(self, context) -> dict[str, Any]:
+        import psycopg
+
+        from ..engine import queries
+        from ..engine.partitions import merged_post
+        from ..engine.steps import post_partitions
+        from ..hooks.sis import SisDatabaseHook
+
+        partitioned = [name for name in GRAPH.post_order() if GRAPH.definitions[name].partitioned]
+        summary: dict[str, Any] = {"dag_run_id": context["run_id"], "years": []}
+        with psycopg.connect(SisDatabaseHook(self.sis_conn_id).conninfo()) as conn:
+            runs = conn.execute(queries.engine("dag_run_years"),
+                                {"dag_id": self.dag_id, "dag_run_id": context["run_id"]}).fetchall()
+            for run_id, end_year in runs:
+                post = {name: merged for name in partitioned
+                        if (merged := merged_post(post_partitions(conn, run_id, name)))}
+                summary["years"].append({"school_year": end_year, "run_id": run_id, "post": post})
+                for name, merged in post.items():
+                    log.info("%s post.%s, %s partitions: %s", end_year, name, merged["partitions"], merged["counts"])
+        return summary
 
 
 OPERATORS: dict[str, type[EdFiStepOperator]] = {

@@ -74,4 +74,5 @@ DEFINITION = ResourceDefinition(
                           {"educationOrganizationId": "localEducationAgencyId"}),),
     merge_duplicates=True,
     mapping_fields=MAPPING_FIELDS,
+    descriptors=(LEA_COURSE_CODE,),
 )
