@@ -60,6 +60,17 @@ def test_a_partitioned_sync_equals_an_unpartitioned_one_within_one_budget(
             assert_same_outcome(outcome(conninfo, server), want)
             assert_converged(conninfo, server)
 
+            # A partition's extract holds only its students' rows: its memo pruning leaves the other
+            # partitions' entries alone, so a second partitioned run rebuilds nothing it remembered
+            # (no entry deleted and written again: each keeps the transaction that wrote it).
+            memo = ("SELECT resource, source_digest, item, xmin::text FROM edfi_sync.stage_memo "
+                    "WHERE resource = ANY(%s)")
+            remembered = set(sql(conninfo, memo, PARTITIONED))
+            assert {row[0] for row in remembered} >= {"students", "studentSchoolAssociations"}
+            code, _, err = finish(start_sync(api_env(server, BUDGET), "--partitions", str(PARTITIONS)), 180)
+            assert code == 0, err[-3000:]
+            assert set(sql(conninfo, memo, PARTITIONED)) == remembered
+
         # Every student-level post step ran as four partitions that overlapped in time; the
         # others whole; the run closed.
         first = "(SELECT run_id FROM edfi_sync.sync_run ORDER BY started_at LIMIT 1)"  # not the check's dry run
@@ -79,6 +90,7 @@ def test_a_partitioned_sync_equals_an_unpartitioned_one_within_one_budget(
         busy = [e for e in log if e["path"].startswith("/data/")]
         assert max(e["in_flight"] for e in busy) <= BUDGET
         assert max(e["in_flight"] for e in busy) == BUDGET
+
     finally:
         drop_database(pg_admin_conninfo, name)
 
