@@ -1,10 +1,12 @@
 """Scale-out on Airflow's own executors (SPEC §6.1): the edfi_sync DAG parsed with
-EDFI_SYNC_PARTITIONS=4 (post.<student-level resource> mapped over 4 partitions) on a LocalExecutor
+EDFI_SYNC_PARTITIONS=2 (post.<student-level resource> mapped over two partitions) on a LocalExecutor
 with parallelism 4, and on the CeleryExecutor with Debian's redis-server as the broker and two
 workers. Each needs its own Airflow (a parse-time environment the session's `live_airflow` lacks),
-started and stopped by its test. The run's ODS and identity map equal an unpartitioned sync's,
-record by record; the partitions overlapped; one budget held; the delete task merged the partitions.
-Most partition correctness is tested without Airflow in tests/test_partitions.py.
+started and stopped by its test. Lean, since an Airflow task costs seconds on 2 cores: one DAG run
+each, limited to the students and their SSAs (and their parents), at demo scale 2; the reference is
+one unpartitioned `edfi-sync sync` of the same resources. The run's ODS and identity map equal the
+reference's, record by record; the partitions overlapped; one budget held; posts_done merged the
+partitions. Partition correctness that needs no Airflow is tested in tests/test_partitions.py.
 """
 
 from __future__ import annotations
@@ -26,9 +28,13 @@ from live_airflow import start_live_airflow
 pytestmark = pytest.mark.e2e
 
 SCALE = 2
-PARTITIONS = 4
+# Two partitions: every partition of every student-level resource, selected or not, is a task that
+# costs seconds on 2 cores (four partitions sending at once are tested in tests/test_partitions.py).
+PARTITIONS = 2
 BUDGET = 8  # the connection's default max_in_flight
 SSA = "studentSchoolAssociations"
+# What partitioning concerns (students and their SSAs, both partitioned) and their parents.
+SELECTED = ["localEducationAgencies", "schools", "students", SSA]
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +48,8 @@ def unpartitioned(pg_admin_conninfo, migrated_template, tmp_path_factory):
         subprocess.run([*CLI, "demo-data", "--scale", str(SCALE), "--descriptors-out", str(descriptors)],
                        env=env, check=True, capture_output=True, timeout=120)
         with demo_sandbox(descriptors) as server:
-            subprocess.run([*CLI, "sync", "--school-year", "2025"], check=True, capture_output=True, timeout=300,
+            subprocess.run([*CLI, "sync", "--school-year", "2025", *(f"--resource={name}" for name in SELECTED)],
+                           check=True, capture_output=True, timeout=300,
                            env={**api_env(server), "AIRFLOW_CONN_EDFI_SIS": env["AIRFLOW_CONN_EDFI_SIS"]})
             yield outcome(conninfo, server)
     finally:
@@ -66,7 +73,8 @@ def test_a_partitioned_dag_run_equals_an_unpartitioned_sync(executor, unpartitio
     with start_live_airflow(pg_admin_conninfo, migrated_template, tmp_path, uuid.uuid4().hex[:8], executor=executor,
                             environment={"EDFI_SYNC_PARTITIONS": str(PARTITIONS), "EDFI_SYNC_SCHEDULE": "none"}) as live:
         live.load(None, demo_scale=SCALE)
-        run_id = live.run({"school_years": [2025]}, timeout=600)
+        # The preflight (tested elsewhere) is its own task's seconds: not here.
+        run_id = live.run({"school_years": [2025], "resources": SELECTED, "preflight": False}, timeout=600)
         assert_same_outcome(outcome(live.sis, live.sandbox), unpartitioned)
 
         instances = task_instances(live, run_id)
@@ -78,7 +86,7 @@ def test_a_partitioned_dag_run_equals_an_unpartitioned_sync(executor, unpartitio
         for name, tis in posts.items():
             want = list(range(PARTITIONS)) if RESOURCES[name].partitioned else [-1]
             assert sorted(ti["map_index"] for ti in tis) == want, name
-        assert any(overlapping(posts[name]) for name in posts if RESOURCES[name].partitioned)
+        assert overlapping(posts["students"]) or overlapping(posts[SSA])
         # One budget for the connection across every task running at once.
         assert max(e["in_flight"] for e in live.sandbox.requests() if e["path"].startswith("/data/")) <= BUDGET
         # posts_done merges every partitioned post step, students (no delete task) included.
