@@ -1,7 +1,11 @@
--- A later success for the same SIS object resolves its earlier errors, saying how (sent, deleted);
--- not those this run logged (one SIS object may make several records: a student's records of other
--- terms succeed while one of his transcripts still fails).
-UPDATE edfi_sync.error_log
+-- A later success for the same SIS object resolves its earlier errors, saying how (sent, deleted), once
+-- the object is settled in this run (edfi_sync.sis_object_settled: a student's records of other terms
+-- succeeding does not close the error of the one that still fails; nor does anything close an error
+-- while a map row of the object still waits for its DELETE, when the error or the success is a DELETE).
+-- Errors this run logged stay open.
+UPDATE edfi_sync.error_log e
    SET resolved = true, resolved_at = now(), resolved_by_run = %(run_id)s, resolved_reason = %(reason)s
- WHERE end_year = %(end_year)s AND resource = %(resource)s AND sis_object_key = %(sis_object_key)s
-   AND NOT resolved AND run_id <> %(run_id)s
+ WHERE e.end_year = %(end_year)s AND e.resource = %(resource)s AND e.sis_object_key = %(sis_object_key)s
+   AND NOT e.resolved AND e.run_id <> %(run_id)s
+   AND edfi_sync.sis_object_settled(%(run_id)s, e.end_year, e.resource, e.sis_object_key,
+                                    e.action = 'DELETE' OR %(reason)s = 'deleted')

@@ -62,6 +62,19 @@ class ErrorLog:
         """Records the diff set aside (duplicates, children of failed parents)."""
         self.write([self.row(definition, row, "POST", own_error(code, describe(row))) for row in marked])
 
+    def resolve_staged(self, definition: ResourceDefinition) -> None:
+        """SPEC §6.1, once a post step has staged the whole resource: close the errors of SIS objects
+        it found fine and already in the ODS (unchanged), and of those the SIS no longer yields (gone).
+        Sent and deleted records close theirs as their answers are recorded (sender)."""
+        run = self.run
+        if run.options.dry_run:
+            return
+        params = {**run.ids, "resource": definition.name}
+        run.conn.execute(queries.engine("errors_resolve_unchanged"), params)
+        run.conn.execute(queries.engine("errors_resolve_gone"), {
+            **params, "schools": list(run.options.schools) if run.options.schools else None,
+            "deletable": definition.deletable})
+
     def write(self, rows: list[dict]) -> None:
         if rows and not self.run.options.dry_run:  # a dry run counts its problems but logs none
             with self.run.conn.cursor() as cur:
