@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
 import psycopg
+from psycopg.adapt import Loader
+from psycopg.pq import Format
 from psycopg.rows import dict_row
 from pydantic import ValidationError
 
 from ..resources import RESOURCES
 from ..resources.base import BuildContext, BuildError, Draft, ResourceDefinition
-from ..rules.common import UnmappedValue
+from ..rules.common import ImpossibleValue, UnmappedValue
 from . import queries
 from .canonical import canonical_json, digest, hash_canonical
 
@@ -80,11 +82,44 @@ def parent_keys(definition: ResourceDefinition, body: dict[str, Any]) -> list[st
 
 
 def _validation_messages(exc: ValidationError) -> list[str]:
-    return [f"{'.'.join(str(p) for p in err['loc']) or '(record)'}: {err['msg']}" for err in exc.errors()]
+    """Each problem with where it is and, for a single value, what the SIS gave (cut short)."""
+    messages = []
+    for err in exc.errors():
+        got = err.get("input")
+        shown = "" if isinstance(got, (dict, list)) or not err["loc"] else f" (got {str(got)[:40]!r})"
+        messages.append(f"{'.'.join(str(p) for p in err['loc']) or '(record)'}: {err['msg']}{shown}")
+    return messages
+
+
+class OutOfRange(str):
+    """A SIS value PostgreSQL holds but Python cannot ('infinity', a date before year 1 or after
+    9999): its text, so the row becomes an error row instead of failing the whole extract."""
+
+
+def _lenient(loader: type[Loader]) -> type[Loader]:
+    """``loader``, except that a value it cannot load comes back as :class:`OutOfRange`."""
+
+    class Lenient(Loader):
+        def __init__(self, oid: int, context=None):
+            super().__init__(oid, context)
+            self._load = loader(oid, context).load
+
+        def load(self, data):
+            try:
+                return self._load(data)
+            except psycopg.DataError:
+                return OutOfRange(bytes(data).decode())
+
+    return Lenient
 
 
 def _drafts(definition: ResourceDefinition, row: dict, ctx: BuildContext) -> Iterator[Draft | StagedFailure]:
     """The build rule's drafts for a row, with rule errors turned into failures."""
+    impossible = [f"{column} {value!r}" for column, value in row.items() if isinstance(value, OutOfRange)]
+    if impossible:
+        yield _failure(definition, row, "schema_validation", f"SIS value {', '.join(impossible)} is not a "
+                       f"calendar date the Ed-Fi API takes (years 0001-9999)")
+        return
     try:
         built = definition.build(row, ctx)
         for item in ([built] if isinstance(built, Draft) else built):
@@ -93,6 +128,8 @@ def _drafts(definition: ResourceDefinition, row: dict, ctx: BuildContext) -> Ite
                            item.details) if isinstance(item, BuildError) else item
     except UnmappedValue as exc:
         yield _failure(definition, row, "unmapped_value", str(exc))
+    except ImpossibleValue as exc:
+        yield _failure(definition, row, "schema_validation", str(exc))
     except BuildError as exc:
         yield _failure(definition, row, exc.error_code, exc.message, exc.details)
 
@@ -175,6 +212,8 @@ def stage_resource(conn: psycopg.Connection, definition: ResourceDefinition, ctx
                                                      "run_id": run_id})
         seq = 0
         with conn.cursor(name=f"extract_{definition.name}", row_factory=dict_row) as source:
+            date_loader = source.adapters.get_loader(source.adapters.types["date"].oid, Format.TEXT)
+            source.adapters.register_loader("date", _lenient(date_loader))
             source.execute(queries.extract(definition.extract_sql), params)
             while rows := source.fetchmany(FETCH_SIZE):
                 result.extracted += len(rows)

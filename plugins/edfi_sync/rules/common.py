@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Mapping
 
 
@@ -31,6 +32,28 @@ class SchoolYear:
 def descriptor_uri(namespace: str, code_value: str) -> str:
     """Ed-Fi descriptor values travel as ``namespace#codeValue``."""
     return f"{namespace}#{code_value}"
+
+
+class ImpossibleValue(ValueError):
+    """A SIS value no Ed-Fi record can carry: PostgreSQL holds dates beyond the calendar ('infinity',
+    before year 1, after 9999) and numbers that are none (NaN, Infinity). The record is an error row."""
+
+
+def parse_day(value: str | date | None, what: str = "date") -> date | None:
+    """Dates arrive as ISO text from JSON aggregates."""
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ImpossibleValue(f"{what} {value!r} is not a calendar date the Ed-Fi API takes "
+                              f"(years 0001-9999)") from None
+
+
+def finite(value: Decimal | None, what: str = "number") -> Decimal | None:
+    if value is not None and not value.is_finite():
+        raise ImpossibleValue(f"{what} {str(value)!r} is not a number the Ed-Fi API takes")
+    return value
 
 
 class UnmappedValue(LookupError):
