@@ -15,6 +15,7 @@ from .. import db
 from ..connections import find_connection
 from ..hooks.client import EdFiSettings
 from ..paths import read_sql
+from ..resources import GRAPH
 from .progress import summary_table
 from .runner import OutOfScope, RunSummary, SyncOptions, SystemicFailure, YearSync, edfi_settings
 
@@ -50,6 +51,11 @@ def sync(args: argparse.Namespace) -> int:
     options = SyncOptions(resources=tuple(args.resource), resync=args.resync, schools=schools,
                           dry_run=args.dry_run)
     try:
+        GRAPH.post_order(options.resources)
+    except ValueError as exc:
+        print(f"sync: {exc}. Fix: name Ed-Fi resources as listed", file=sys.stderr)
+        return 2
+    try:
         with YearSync(args.school_year, options, settings_for=cli_settings) as run:
             summary = run.run()
             fail_on_errors = run.settings.fail_on_record_errors
@@ -59,9 +65,6 @@ def sync(args: argparse.Namespace) -> int:
     except SystemicFailure as exc:
         print_summary(exc.summary)
         print(f"sync failed: {exc}", file=sys.stderr)
-        return 2
-    except psycopg.OperationalError as exc:
-        print(f"sync failed: the connector database is unreachable: {exc}", file=sys.stderr)
         return 2
     print_summary(summary)
     return 1 if fail_on_errors and summary.record_errors else 0
