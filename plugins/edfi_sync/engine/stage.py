@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Callable, Iterable, Iterator
 
 import psycopg
 from psycopg.adapt import Loader
 from psycopg.pq import Format
 from psycopg.rows import dict_row
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from ..resources import RESOURCES
 from ..resources.base import BuildContext, BuildError, Draft, ResourceDefinition
-from ..rules.common import ImpossibleValue, UnmappedValue
+from ..rules.common import ImpossibleValue, OffCalendar, UnmappedValue
 from . import queries
 from .canonical import canonical_json, digest, hash_canonical
 
@@ -61,6 +62,31 @@ def natural_key_hash(definition: ResourceDefinition, body: dict[str, Any]) -> tu
     return key, key_hash(key)
 
 
+@lru_cache(maxsize=None)
+def _key_types(model: type, natural_key: tuple[str, ...]) -> dict[str, TypeAdapter]:
+    """The type of each natural-key member, by the key's reference-form name."""
+    types = {}
+    for path in natural_key:
+        annotation: Any = model
+        for part in path.split("."):
+            annotation = annotation.model_fields[part].annotation
+        types[path.rsplit(".", 1)[-1]] = TypeAdapter(annotation)
+    return types
+
+
+def failed_key_hash(definition: ResourceDefinition, body: dict[str, Any]) -> tuple[dict, str | None]:
+    """The key of a body that failed validation, each member coerced as a valid payload's would be
+    (the SIS's text '350010001' is the schoolId 350010001 its children reference), so that they are
+    skipped rather than sent to fail; a member that does not coerce stays as it is."""
+    key = definition.reference_key(body)
+    for name, adapter in _key_types(definition.model, definition.natural_key).items():
+        try:
+            key[name] = adapter.dump_python(adapter.validate_python(key[name]), mode="json")
+        except ValidationError:
+            pass
+    return key, key_hash(key)
+
+
 def replace_hash(definition: ResourceDefinition, payload: dict[str, Any]) -> str | None:
     """Hash of the values whose change forces DELETE/POST (``replace_on``); None without any."""
     values = definition.replace_values(payload) if definition.replace_on else None
@@ -91,13 +117,9 @@ def _validation_messages(exc: ValidationError) -> list[str]:
     return messages
 
 
-class OutOfRange(str):
-    """A SIS value PostgreSQL holds but Python cannot ('infinity', a date before year 1 or after
-    9999): its text, so the row becomes an error row instead of failing the whole extract."""
-
-
 def _lenient(loader: type[Loader]) -> type[Loader]:
-    """``loader``, except that a value it cannot load comes back as :class:`OutOfRange`."""
+    """``loader``, except that a date Python cannot hold comes back as :class:`OffCalendar`, so its
+    record becomes an error row instead of failing the whole extract."""
 
     class Lenient(Loader):
         def __init__(self, oid: int, context=None):
@@ -108,18 +130,13 @@ def _lenient(loader: type[Loader]) -> type[Loader]:
             try:
                 return self._load(data)
             except psycopg.DataError:
-                return OutOfRange(bytes(data).decode())
+                return OffCalendar(bytes(data).decode())
 
     return Lenient
 
 
 def _drafts(definition: ResourceDefinition, row: dict, ctx: BuildContext) -> Iterator[Draft | StagedFailure]:
     """The build rule's drafts for a row, with rule errors turned into failures."""
-    impossible = [f"{column} {value!r}" for column, value in row.items() if isinstance(value, OutOfRange)]
-    if impossible:
-        yield _failure(definition, row, "schema_validation", f"SIS value {', '.join(impossible)} is not a "
-                       f"calendar date the Ed-Fi API takes (years 0001-9999)")
-        return
     try:
         built = definition.build(row, ctx)
         for item in ([built] if isinstance(built, Draft) else built):
@@ -178,7 +195,7 @@ def _rows(definition: ResourceDefinition, drafts_or_failures: Iterable, run_id: 
                 payload = definition.model.model_validate(item.body).to_json()
             except ValidationError as exc:
                 # The raw body's key, when it has one, lets children of the failed record be skipped.
-                key, nk_hash = natural_key_hash(definition, item.body)
+                key, nk_hash = failed_key_hash(definition, item.body)
                 item = StagedFailure(item.sis_object_key, "schema_validation",
                                      f"{definition.name} record failed schema validation",
                                      _validation_messages(exc), json.loads(canonical_json(item.body)), nk_hash,

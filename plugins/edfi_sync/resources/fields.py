@@ -7,6 +7,7 @@ from typing import Annotated, Any, Callable
 
 from pydantic import AfterValidator, Field, StringConstraints
 
+from ..rules.common import OffCalendar
 from .base import EdFiModel
 
 
@@ -29,6 +30,12 @@ def EdFiString(max_length: int, *, blank_ok: bool = False) -> Any:  # noqa: N802
     return Annotated[str, AfterValidator(_text_check(max_length, blank_ok))]
 
 
+def _on_calendar(value: date) -> date:
+    if isinstance(value, OffCalendar):
+        raise ValueError(f"{value.text!r} is not a calendar date the Ed-Fi API takes (years 0001-9999)")
+    return value
+
+
 def _not_in_future(value: date) -> date:
     if value > date.today():
         raise ValueError(f"{value.isoformat()} is in the future")
@@ -47,7 +54,8 @@ Name75 = EdFiString(75)
 EdOrgId = Annotated[int, Field(gt=0, le=2_147_483_647)]  # an Ed-Fi INT (32 bits)
 # Credits and averages: a JSON number, never NaN or Infinity (PostgreSQL numeric holds both).
 EdFiNumber = Annotated[float, Field(allow_inf_nan=False)]
-PastDate = Annotated[date, AfterValidator(_not_in_future)]
+EdFiDate = Annotated[date, AfterValidator(_on_calendar)]
+PastDate = Annotated[EdFiDate, AfterValidator(_not_in_future)]
 
 ED_FI = "uri://ed-fi.org"
 

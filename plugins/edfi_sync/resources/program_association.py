@@ -6,7 +6,6 @@ No DEFINITION here: this module is not a resource.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Callable, Mapping
 
 from ..rules.common import UnmappedValue
@@ -15,7 +14,7 @@ from ..rules.programs import (
 from pydantic import model_validator
 
 from .base import BuildContext, BuildRule, Draft, EdFiModel, Reference, ResourceDefinition
-from .fields import EducationOrganizationReference, ProgramReference, StudentReference, dates_in_order
+from .fields import EdFiDate, EducationOrganizationReference, ProgramReference, StudentReference, dates_in_order
 
 NATURAL_KEY = ("beginDate", "educationOrganizationReference.educationOrganizationId",
                "programReference.educationOrganizationId", "programReference.programName",
@@ -23,11 +22,11 @@ NATURAL_KEY = ("beginDate", "educationOrganizationReference.educationOrganizatio
 
 
 class GeneralStudentProgramAssociation(EdFiModel):
-    beginDate: date
+    beginDate: EdFiDate
     educationOrganizationReference: EducationOrganizationReference
     programReference: ProgramReference
     studentReference: StudentReference
-    endDate: date | None = None
+    endDate: EdFiDate | None = None
 
     @model_validator(mode="after")
     def _end_after_begin(self):

@@ -7,18 +7,17 @@ DELETE/POST although the date is not in the key (``replace_on``); the transcript
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Iterator, Mapping
 
 from ..rules.academic_records import (AcademicRecordPlan, Enrollment, Graduation, TermNotDeterminable, Transcript,
                                       cumulative_credits, diploma, latest_primary, plan, session_credits)
 from ..rules.common import ImpossibleValue, finite
 from .base import BuildContext, BuildError, Draft, EdFiModel, Reference, ResourceDefinition
-from .fields import DescriptorUri, EdFiNumber, EducationOrganizationReference, SchoolYearTypeReference, StudentReference
+from .fields import DescriptorUri, EdFiDate, EdFiNumber, EducationOrganizationReference, SchoolYearTypeReference, StudentReference
 
 
 class Diploma(EdFiModel):
-    diplomaAwardDate: date
+    diplomaAwardDate: EdFiDate
     diplomaTypeDescriptor: DescriptorUri
     achievementCategoryDescriptor: DescriptorUri | None = None
 

@@ -11,7 +11,7 @@ from datetime import date
 from pydantic import model_validator
 
 from .base import BuildContext, Draft, EdFiModel, Reference, ResourceDefinition
-from .fields import DescriptorUri, SchoolReference, SchoolYearTypeReference, StudentReference, dates_in_order
+from .fields import DescriptorUri, EdFiDate, SchoolReference, SchoolYearTypeReference, StudentReference, dates_in_order
 
 MAPPING = "studentSchoolAssociations"
 
@@ -19,9 +19,9 @@ MAPPING = "studentSchoolAssociations"
 class StudentSchoolAssociation(EdFiModel):
     studentReference: StudentReference
     schoolReference: SchoolReference
-    entryDate: date
+    entryDate: EdFiDate
     entryGradeLevelDescriptor: DescriptorUri
-    exitWithdrawDate: date | None = None
+    exitWithdrawDate: EdFiDate | None = None
     exitWithdrawTypeDescriptor: DescriptorUri | None = None
     primarySchool: bool | None = None
     schoolYearTypeReference: SchoolYearTypeReference | None = None

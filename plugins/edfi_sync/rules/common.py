@@ -34,6 +34,28 @@ def descriptor_uri(namespace: str, code_value: str) -> str:
     return f"{namespace}#{code_value}"
 
 
+class OffCalendar(date):
+    """A date PostgreSQL holds but the calendar of Python and Ed-Fi does not: 'infinity' and years after
+    9999 compare as the last day, '-infinity' and BC dates as the first, so rules read them as
+    PostgreSQL does (an end of 'infinity' never ends); a record that would carry one is not sent."""
+
+    text: str
+
+    def __new__(cls, text: str) -> "OffCalendar":
+        day = date.min if text.startswith("-") or text.endswith("BC") else date.max
+        self = super().__new__(cls, day.year, day.month, day.day)
+        self.text = text
+        return self
+
+    def isoformat(self) -> str:
+        return self.text
+
+    __str__ = isoformat
+
+    def __repr__(self) -> str:
+        return repr(self.text)
+
+
 class ImpossibleValue(ValueError):
     """A SIS value no Ed-Fi record can carry: PostgreSQL holds dates beyond the calendar ('infinity',
     before year 1, after 9999) and numbers that are none (NaN, Infinity). The record is an error row."""
