@@ -34,7 +34,8 @@ def cli_settings(conn_id: str) -> EdFiSettings:
         return EdFiSettings(base_url=SANDBOX_URL, client_key="sandbox", client_secret="sandbox-secret")
 
 
-def print_summary(summary: RunSummary, out=sys.stdout) -> None:
+def print_summary(summary: RunSummary, out=None) -> None:
+    out = out or sys.stdout  # at call time: a default bound at import would outlive a replaced stdout
     what = "would send" if summary.dry_run else "sent"
     print(f"\nrun {summary.run_id} - school year {summary.school_year}: {summary.status}"
           f"{' (dry run: nothing ' + what + ')' if summary.dry_run else ''}", file=out)

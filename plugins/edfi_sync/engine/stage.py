@@ -112,7 +112,8 @@ def _validation_messages(exc: ValidationError) -> list[str]:
     messages = []
     for err in exc.errors():
         got = err.get("input")
-        shown = "" if isinstance(got, (dict, list)) or not err["loc"] else f" (got {str(got)[:40]!r})"
+        shown = ("" if isinstance(got, (dict, list)) or not err["loc"] else " (the SIS has no value)" if got is None
+                 else f" (got {str(got)[:40]!r})")
         messages.append(f"{'.'.join(str(p) for p in err['loc']) or '(record)'}: {err['msg']}{shown}")
     return messages
 

@@ -19,8 +19,8 @@ def _text_check(max_length: int, blank_ok: bool) -> Callable[[str], str]:
         # or any character beyond the Basic Multilingual Plane takes two.
         units = len(value.encode("utf-16-le")) // 2
         if units > max_length:
-            raise ValueError(f"is {units} characters long as the Ed-Fi API counts them (an emoji counts as 2); "
-                             f"at most {max_length} are allowed")
+            counted = "" if units == len(value) else " as the Ed-Fi API counts them (an emoji counts as 2)"
+            raise ValueError(f"is {units} characters long{counted}; at most {max_length} are allowed")
         return value
     return check
 
