@@ -1,0 +1,187 @@
+"""Security (issue 22, docs/reliability.md "Security"): secrets kept, SQL parameterised, TLS verified.
+
+- A unique client secret is planted and every output, every report, every table and every exception
+  is searched for it and for the live bearer tokens (the Airflow side, logs and XCom included, is in
+  tests/test_airflow_e2e.py).
+- SQL metacharacters go through every name and filter the command line takes, as data.
+- A local HTTPS sandbox with a self-signed certificate: refused by default, accepted with the
+  connection's ``verify`` = the CA bundle.
+The sandbox's own 401/403 enforcement is tests/sandbox/test_security.py.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import json
+import logging
+import uuid
+
+import psycopg
+import pytest
+from psycopg import sql as pgsql
+
+from e2e_helpers import YEAR, database_text, live_tokens, sql, sync
+from edfi_sync import cli
+from edfi_sync.engine.runner import SystemicFailure
+from edfi_sync.hooks.client import EdFiSettings
+from edfi_sync.connections import parse_connection
+from edfi_sync.sandbox.testing import run_sandbox
+
+pytestmark = pytest.mark.e2e
+SECRET = f"planted-secret-{uuid.uuid4().hex}"
+INJECTION = "x'); DROP TABLE edfi_sync.error_log; --"
+
+
+@pytest.fixture
+def edfi_sync(capsys):
+    """`edfi-sync ...` in process, as the console script runs it (its own log handler on stderr, put
+    back afterwards): (exit status, stdout + stderr)."""
+    package = logging.getLogger("edfi_sync")
+    saved = package.handlers[:], package.propagate, package.level
+
+    def run(*args) -> tuple[int, str]:
+        capsys.readouterr()
+        code = cli.main([str(arg) for arg in args])
+        out, err = capsys.readouterr()
+        return code, out + err
+
+    yield run
+    package.handlers[:], package.propagate, package.level = saved[0], saved[1], saved[2]
+
+
+@pytest.fixture
+def secret_sandbox(monkeypatch):
+    with run_sandbox(secret=SECRET) as server:
+        monkeypatch.setenv("AIRFLOW_CONN_EDFI_API", json.dumps({
+            "conn_type": "http", "host": server.base_url, "login": server.key, "password": SECRET,
+            "extra": {"max_attempts": 1}}))
+        yield server
+
+
+def test_the_secret_and_the_bearer_tokens_appear_nowhere_but_the_token_cache(small_sis, secret_sandbox, edfi_sync):
+    outputs = []
+    # A run at debug level with record errors, a dry run, then a run that fails after the token was
+    # granted (the ODS drops every POST): every line they print.
+    for args in (("-v", "sync", "--school-year", YEAR), ("sync", "--school-year", YEAR, "--dry-run")):
+        code, output = edfi_sync(*args)
+        assert code == 0, output
+        outputs.append(output)
+    sql(small_sis, "UPDATE sis.person SET first_name = 'Anita' WHERE person_id = 1")
+    secret_sandbox.set_faults(drop_rate=1.0, paths="^/data/", methods=["PUT"])
+    code, output = edfi_sync("-v", "sync", "--school-year", YEAR)
+    assert code == 2 and "no answer after 1 attempts" in output
+    outputs.append(output)
+    # Every report in every format, the configuration, the database's status.
+    for kind in ("errors", "identity-map", "reconciliation"):
+        for form in ("table", "csv", "json"):
+            code, output = edfi_sync("report", kind, "--school-year", YEAR, "--format", form)
+            assert code == 0
+            outputs.append(output)
+    for args in (("config", "show"), ("config", "show", "--format", "csv"), ("db", "status")):
+        outputs.append(edfi_sync(*args)[1])
+    # What a traceback or a log line would print of the connection and its settings.
+    spec = parse_connection("edfi_api", json.dumps({"conn_type": "http", "host": "h", "password": SECRET}))
+    settings = EdFiSettings(base_url="https://h", client_key="k", client_secret=SECRET)
+    outputs += [repr(spec), str(spec.redacted()), repr(settings), str(settings)]
+
+    tokens = live_tokens(small_sis)
+    assert tokens, "the runs cached no token"
+    everything = "\n".join(outputs) + database_text(small_sis)
+    assert "Anita" in everything and "100000003" in everything  # the search does see the data
+    for secret in (SECRET, *tokens):
+        assert secret not in everything
+    # The one place a live token is kept: the token cache (which the pages' role cannot read).
+    assert all(token in database_text(small_sis, leave_out=()) for token in tokens)
+
+
+def tables(conninfo: str) -> dict[str, int]:
+    with psycopg.connect(conninfo) as conn:
+        names = conn.execute("SELECT table_schema || '.' || table_name FROM information_schema.tables "
+                             "WHERE table_schema IN ('sis', 'edfi_sync') AND table_type = 'BASE TABLE'").fetchall()
+        return {name: conn.execute(pgsql.SQL("SELECT count(*) FROM {}").format(
+            pgsql.Identifier(*name.split(".")))).fetchone()[0] for name, in names}
+
+
+def test_sql_metacharacters_in_every_name_and_filter_of_the_command_line_are_data(
+        small_sis, sandbox, edfi_sync, tmp_path):
+    sync(small_sis)
+    before = tables(small_sis)
+    for kind in ("errors", "identity-map", "reconciliation"):
+        assert edfi_sync("report", kind, "--school-year", YEAR, "--resource", INJECTION, "--format", "json") == (
+            0, "[]\n")
+    code, output = edfi_sync("sync", "--school-year", YEAR, "--resource", INJECTION)
+    assert code == 2 and "unknown resources" in output
+    since = sandbox.requests()[-1]["seq"]
+    for schools in (INJECTION, f"350010001,{INJECTION}"):
+        assert edfi_sync("sync", "--school-year", YEAR, "--schools", schools)[0] == 0
+    assert [r for r in sandbox.requests(since) if r["method"] != "GET"] == []
+    # A SIS code is any text: imported, shown and read back as it is. A connection id is not.
+    path = tmp_path / "config.yaml"
+    path.write_text(f"years:\n  2025:\n    mappings:\n      studentSchoolAssociations:\n        grade_level:\n"
+                    f"          \"{INJECTION}\": \"uri://ed-fi.org/GradeLevelDescriptor#{INJECTION}\"\n",
+                    encoding="utf-8")
+    assert edfi_sync("config", "import", path)[0] == 0
+    assert sql(small_sis, "SELECT code_value FROM edfi_sync.mapping WHERE sis_value = %s", INJECTION) == [
+        (INJECTION,)]
+    assert INJECTION in edfi_sync("config", "show", "--school-year", YEAR)[1]
+    path.write_text(f"years:\n  2025:\n    connection: \"{INJECTION}\"\n", encoding="utf-8")
+    code, output = edfi_sync("config", "import", path)
+    assert code == 1 and "is not a connection id" in output
+    after = tables(small_sis)
+    assert set(after) == set(before)  # every table is still there
+    assert after["edfi_sync.mapping"] == before["edfi_sync.mapping"] + 1
+    assert {k: v for k, v in after.items() if k.startswith("sis.")} == {
+        k: v for k, v in before.items() if k.startswith("sis.")}
+
+
+def certificates(directory) -> tuple[str, str, str]:
+    """A private CA and a certificate it signed for 127.0.0.1: (certificate, key, CA bundle) files."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def certificate(subject: str, key, issuer: str, issuer_key, ca: bool):
+        builder = (x509.CertificateBuilder()
+                   .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+                   .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(minutes=5))
+                   .not_valid_after(now + datetime.timedelta(days=1))
+                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if not ca:
+            builder = builder.add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    ca_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = certificate("edfi-sync test CA", ca_key, "edfi-sync test CA", ca_key, True)
+    server = certificate("127.0.0.1", server_key, "edfi-sync test CA", ca_key, False)
+    paths = (directory / "server.pem", directory / "server.key", directory / "ca.pem")
+    paths[0].write_bytes(server.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(server_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                  serialization.NoEncryption()))
+    paths[2].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    return tuple(str(p) for p in paths)
+
+
+def test_tls_is_verified_by_default_and_a_ca_bundle_makes_a_private_ca_trusted(small_sis, tmp_path, monkeypatch):
+    cert, key, ca = certificates(tmp_path)
+    with run_sandbox(https=(cert, key, ca)) as server:
+        def sync_leas(**extra):
+            monkeypatch.setenv("AIRFLOW_CONN_EDFI_API", json.dumps({
+                "conn_type": "http", "host": server.base_url, "login": server.key, "password": server.secret,
+                "extra": extra}))
+            return sync(small_sis, resources=("localEducationAgencies",))
+
+        assert server.base_url.startswith("https://")
+        with pytest.raises(SystemicFailure, match="TLS certificate that could not be verified .*verify extra"):
+            sync_leas()  # verify defaults to true: the system's CAs do not know ours
+        assert server.requests() == []  # refused in the handshake: not even the token request got through
+        with pytest.raises(SystemicFailure, match="cannot read the CA bundle"):
+            sync_leas(verify=str(tmp_path / "missing.pem"))
+        assert sync_leas(verify=ca).status == "success"
+        assert [r["localEducationAgencyId"] for r in server.records("localEducationAgencies")] == [3500100]
