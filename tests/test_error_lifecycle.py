@@ -9,16 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import logging
 
 import psycopg
 import pytest
 
 from e2e_helpers import YEAR, sql, sync
-from edfi_sync import cli
-from edfi_sync.demo.config import write_descriptors
-from edfi_sync.sandbox.testing import run_sandbox
-from test_academic_records_e2e import FIXTURES
+from test_academic_records_e2e import FIXTURES, server  # noqa: F401 - the sandbox knowing NM's descriptors
+from test_bad_config_and_systemic import edfi_sync  # noqa: F401 - `edfi-sync ...` in process
 
 pytestmark = pytest.mark.e2e
 SSA, SAR = "studentSchoolAssociations", "studentAcademicRecords"
@@ -106,16 +103,7 @@ def test_a_delete_refused_409_stays_open_and_nothing_is_gone_until_the_record_re
                                                   ("delete_blocked_by_dependent", "DELETE", "deleted", 2)]
 
 
-@pytest.fixture
-def records_server(tmp_path, monkeypatch):
-    """The sandbox, knowing the New Mexico descriptors the academic records use."""
-    with run_sandbox(descriptor_files=[write_descriptors(tmp_path / "descriptors.json")]) as server:
-        monkeypatch.setenv("AIRFLOW_CONN_EDFI_API", json.dumps({
-            "conn_type": "http", "host": server.base_url, "login": server.key, "password": server.secret}))
-        yield server
-
-
-def test_one_failing_record_of_a_student_is_not_closed_by_his_other_records(small_sis, records_server):
+def test_one_failing_record_of_a_student_is_not_closed_by_his_other_records(small_sis, server):
     with psycopg.connect(small_sis) as conn:
         conn.execute((FIXTURES / "academic_records.sql").read_text())
     # Ana's transfer row lands in a term the ODS lacks: that record is refused, her others are sent.
@@ -131,20 +119,12 @@ def test_one_failing_record_of_a_student_is_not_closed_by_his_other_records(smal
     assert errors(small_sis, SAR, "1") == [("descriptor_unresolved", "POST", "sent", 2)]
 
 
-def test_the_reports_say_why_an_error_closed(small_sis, sandbox, capsys):
+def test_the_reports_say_why_an_error_closed(small_sis, sandbox, edfi_sync):
     sync(small_sis, resources=("students",))
     sql(small_sis, "UPDATE sis.person SET birth_date = '2009-09-09' WHERE person_id = 3")
     sync(small_sis, resources=("students",))
-    package = logging.getLogger("edfi_sync")
-    saved = package.handlers[:], package.propagate, package.level
-    try:
-        outputs = {}
-        for form in ("json", "csv"):
-            capsys.readouterr()
-            assert cli.main(["report", "errors", "--school-year", str(YEAR), "--format", form]) == 0
-            outputs[form] = capsys.readouterr().out
-    finally:
-        package.handlers[:], package.propagate, package.level = saved[0], saved[1], saved[2]
+    outputs = {form: edfi_sync("report", "errors", "--school-year", YEAR, "--format", form)[1]
+               for form in ("json", "csv")}
     [row] = [r for r in json.loads(outputs["json"]) if r["sis_object_key"] == "3"]
     assert (row["resolved"], row["resolved_reason"]) == (True, "sent")
     [row] = [r for r in csv.DictReader(io.StringIO(outputs["csv"])) if r["sis_object_key"] == "3"]

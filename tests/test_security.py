@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import json
-import logging
 import uuid
 
 import psycopg
@@ -22,7 +21,7 @@ import pytest
 from psycopg import sql as pgsql
 
 from e2e_helpers import YEAR, database_text, live_tokens, sql, sync
-from edfi_sync import cli
+from test_bad_config_and_systemic import edfi_sync  # noqa: F401 - `edfi-sync ...` in process
 from edfi_sync.engine.runner import SystemicFailure
 from edfi_sync.hooks.client import EdFiSettings
 from edfi_sync.connections import parse_connection
@@ -31,23 +30,6 @@ from edfi_sync.sandbox.testing import run_sandbox
 pytestmark = pytest.mark.e2e
 SECRET = f"planted-secret-{uuid.uuid4().hex}"
 INJECTION = "x'); DROP TABLE edfi_sync.error_log; --"
-
-
-@pytest.fixture
-def edfi_sync(capsys):
-    """`edfi-sync ...` in process, as the console script runs it (its own log handler on stderr, put
-    back afterwards): (exit status, stdout + stderr)."""
-    package = logging.getLogger("edfi_sync")
-    saved = package.handlers[:], package.propagate, package.level
-
-    def run(*args) -> tuple[int, str]:
-        capsys.readouterr()
-        code = cli.main([str(arg) for arg in args])
-        out, err = capsys.readouterr()
-        return code, out + err
-
-    yield run
-    package.handlers[:], package.propagate, package.level = saved[0], saved[1], saved[2]
 
 
 @pytest.fixture
@@ -64,22 +46,22 @@ def test_the_secret_and_the_bearer_tokens_appear_nowhere_but_the_token_cache(sma
     # A run at debug level with record errors, a dry run, then a run that fails after the token was
     # granted (the ODS drops every POST): every line they print.
     for args in (("-v", "sync", "--school-year", YEAR), ("sync", "--school-year", YEAR, "--dry-run")):
-        code, output = edfi_sync(*args)
-        assert code == 0, output
-        outputs.append(output)
+        code, out, err = edfi_sync(*args)
+        assert code == 0, err
+        outputs.append(out + err)
     sql(small_sis, "UPDATE sis.person SET first_name = 'Anita' WHERE person_id = 1")
     secret_sandbox.set_faults(drop_rate=1.0, paths="^/data/", methods=["PUT"])
-    code, output = edfi_sync("-v", "sync", "--school-year", YEAR)
-    assert code == 2 and "no answer after 1 attempts" in output
-    outputs.append(output)
+    code, out, err = edfi_sync("-v", "sync", "--school-year", YEAR)
+    assert code == 2 and "no answer after 1 attempts" in err
+    outputs.append(out + err)
     # Every report in every format, the configuration, the database's status.
     for kind in ("errors", "identity-map", "reconciliation"):
         for form in ("table", "csv", "json"):
-            code, output = edfi_sync("report", kind, "--school-year", YEAR, "--format", form)
+            code, out, err = edfi_sync("report", kind, "--school-year", YEAR, "--format", form)
             assert code == 0
-            outputs.append(output)
+            outputs.append(out + err)
     for args in (("config", "show"), ("config", "show", "--format", "csv"), ("db", "status")):
-        outputs.append(edfi_sync(*args)[1])
+        outputs.append("".join(edfi_sync(*args)[1:]))
     # What a traceback or a log line would print of the connection and its settings.
     spec = parse_connection("edfi_api", json.dumps({"conn_type": "http", "host": "h", "password": SECRET}))
     settings = EdFiSettings(base_url="https://h", client_key="k", client_secret=SECRET)
@@ -108,10 +90,10 @@ def test_sql_metacharacters_in_every_name_and_filter_of_the_command_line_are_dat
     sync(small_sis)
     before = tables(small_sis)
     for kind in ("errors", "identity-map", "reconciliation"):
-        assert edfi_sync("report", kind, "--school-year", YEAR, "--resource", INJECTION, "--format", "json") == (
+        assert edfi_sync("report", kind, "--school-year", YEAR, "--resource", INJECTION, "--format", "json")[:2] == (
             0, "[]\n")
-    code, output = edfi_sync("sync", "--school-year", YEAR, "--resource", INJECTION)
-    assert code == 2 and "unknown resources" in output
+    code, out, err = edfi_sync("sync", "--school-year", YEAR, "--resource", INJECTION)
+    assert code == 2 and "unknown resources" in err
     since = sandbox.requests()[-1]["seq"]
     for schools in (INJECTION, f"350010001,{INJECTION}"):
         assert edfi_sync("sync", "--school-year", YEAR, "--schools", schools)[0] == 0
@@ -126,8 +108,8 @@ def test_sql_metacharacters_in_every_name_and_filter_of_the_command_line_are_dat
         (INJECTION,)]
     assert INJECTION in edfi_sync("config", "show", "--school-year", YEAR)[1]
     path.write_text(f"years:\n  2025:\n    connection: \"{INJECTION}\"\n", encoding="utf-8")
-    code, output = edfi_sync("config", "import", path)
-    assert code == 1 and "is not a connection id" in output
+    code, out, err = edfi_sync("config", "import", path)
+    assert code == 1 and "is not a connection id" in err
     after = tables(small_sis)
     assert set(after) == set(before)  # every table is still there
     assert after["edfi_sync.mapping"] == before["edfi_sync.mapping"] + 1
