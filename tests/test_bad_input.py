@@ -239,7 +239,7 @@ def test_case(corpus, case):
         return
     rows = [e for e in corpus.errors if (e["resource"], e["sis_object_key"], e["error_code"]) ==
             (case.resource, case.sis_object_key, case.error_code)]
-    assert len(rows) == 1, f"{case.case}: {[(e['resource'], e['sis_object_key'], e['error_code']) for e in corpus.errors if e['sis_object_key'] == case.sis_object_key]}"
+    assert len(rows) == 1, f"{case.case}: {[e['error_code'] for e in corpus.errors if e['sis_object_key'] == case.sis_object_key]}"
     [row] = rows
     # One clear row: what, where, the Ed-Fi answer when there is one, our cause and fix.
     assert (row["action"], row["status"], row["resolved"]) == (case.action, case.refused, False)

@@ -153,7 +153,8 @@ def _database_problem(exc: Exception) -> str | None:
     if isinstance(exc, psycopg.OperationalError):
         return (f"the connector database is unreachable ({str(exc).strip()}). Fix: check AIRFLOW_CONN_EDFI_SIS "
                 f"(host, port, login), or unset it to use the embedded server")
-    if isinstance(exc, (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName, psycopg.errors.UndefinedFunction)):
+    missing = (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName, psycopg.errors.UndefinedFunction)
+    if isinstance(exc, missing):
         return f"the database has no edfi-sync schema ({exc.diag.message_primary}). Fix: run `edfi-sync db init`"
     return None
 

@@ -214,7 +214,7 @@ def _check_descriptor(namespace: str, code_value: str, line: int | None, where: 
         ok = False
     elif len(namespace) > NAMESPACE_MAX:
         problems.add(line, where, f"namespace '{namespace[:30]}...' has {len(namespace)} characters "
-                     f"(Ed-Fi allows {NAMESPACE_MAX})", "write the descriptor's namespace, e.g. uri://ed-fi.org/GradeLevelDescriptor")
+                     f"(Ed-Fi allows {NAMESPACE_MAX})", "check that the namespace is the descriptor's, not its description")
         ok = False
     if not code_value:
         problems.add(line, where, "the descriptor has no codeValue",

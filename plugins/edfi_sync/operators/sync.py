@@ -139,8 +139,8 @@ class EdFiStepOperator(BaseOperator):
         failing: list[str] = []
         for year in years:
             with YearSync(year, options, run_id=f"{context['run_id']}__{year}", conninfo=conninfo,
-                          settings_for=masked_edfi_settings, origin="airflow", dag_id=self.dag_id, dag_run_id=context["run_id"],
-                          task_id=self.task_id) as run:
+                          settings_for=masked_edfi_settings, origin="airflow", dag_id=self.dag_id,
+                          dag_run_id=context["run_id"], task_id=self.task_id) as run:
                 self._running = run
                 try:
                     run.begin()

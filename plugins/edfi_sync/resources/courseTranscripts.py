@@ -12,11 +12,10 @@ from typing import Iterator
 from ..rules.academic_records import course_attempt_result, earned_credits
 from ..rules.common import UnmappedValue
 from .base import BuildContext, BuildError, Draft, EdFiModel, Reference, ResourceDefinition
-from .fields import DescriptorUri, EdFiNumber, EdFiString, EdOrgId, StudentUniqueId
+from .fields import CourseCode, DescriptorUri, EdFiNumber, EdFiString, EdOrgId, StudentUniqueId
 from .studentAcademicRecords import (MAPPING_FIELDS, academic_records, credits, district_of, record_reference,
                                      student_fields, transcripts_of)
 
-CourseCode = EdFiString(60)
 LetterGrade = EdFiString(20, blank_ok=True)
 
 

@@ -13,11 +13,10 @@ from pydantic import Field
 
 from ..rules.common import ImpossibleValue, UnmappedValue
 from .base import BuildContext, BuildError, Draft, EdFiModel, Reference, ResourceDefinition
-from .fields import DescriptorUri, EdFiString, EducationOrganizationReference, ed_fi_descriptor
+from .fields import CourseCode, DescriptorUri, EdFiString, EducationOrganizationReference, ed_fi_descriptor
 from .studentAcademicRecords import MAPPING_FIELDS, academic_records, district_of, transcripts_of
 
 LEA_COURSE_CODE = ed_fi_descriptor("CourseIdentificationSystemDescriptor", "LEA course code")
-CourseCode = EdFiString(60)
 CourseTitle = EdFiString(60)
 
 

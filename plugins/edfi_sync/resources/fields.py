@@ -86,6 +86,7 @@ class SchoolYearTypeReference(EdFiModel):
 
 
 ProgramName = EdFiString(60)
+CourseCode = EdFiString(60)
 
 
 class ProgramReference(EdFiModel):

@@ -13,7 +13,8 @@ from ..rules.academic_records import (AcademicRecordPlan, Enrollment, Graduation
                                       cumulative_credits, diploma, latest_primary, plan, session_credits)
 from ..rules.common import ImpossibleValue, finite
 from .base import BuildContext, BuildError, Draft, EdFiModel, Reference, ResourceDefinition
-from .fields import DescriptorUri, EdFiDate, EdFiNumber, EducationOrganizationReference, SchoolYearTypeReference, StudentReference
+from .fields import (DescriptorUri, EdFiDate, EdFiNumber, EducationOrganizationReference, SchoolYearTypeReference,
+                     StudentReference)
 
 
 class Diploma(EdFiModel):

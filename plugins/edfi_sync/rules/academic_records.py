@@ -37,8 +37,8 @@ class Term:
 
     @classmethod
     def of(cls, row: Mapping[str, Any]) -> "Term":
-        return cls(row["term_id"], row["term_schedule_id"], row.get("name"), parse_day(row.get("start_date"), "term start"),
-                   parse_day(row.get("end_date"), "term end"))
+        return cls(row["term_id"], row["term_schedule_id"], row.get("name"),
+                   parse_day(row.get("start_date"), "term start"), parse_day(row.get("end_date"), "term end"))
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,8 @@ class Enrollment:
     @classmethod
     def of(cls, row: Mapping[str, Any]) -> "Enrollment":
         return cls(row["enrollment_id"], row.get("school_number"), row.get("district_number"),
-                   row.get("service_type"), parse_day(row.get("start_date"), f"enrollment {row['enrollment_id']} start"),
+                   row.get("service_type"),
+                   parse_day(row.get("start_date"), f"enrollment {row['enrollment_id']} start"),
                    parse_day(row.get("end_date"), f"enrollment {row['enrollment_id']} end"),
                    row.get("end_status"), tuple(Term.of(t) for t in row.get("terms") or ()))
 
