@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip --disable-pip-version-check
 export EDFI_SYNC_HOME ?= $(CURDIR)/.edfi-sync
 
-.PHONY: install demo test test-fast bench airflow clean stop
+.PHONY: install demo test test-fast bench screenshots airflow clean stop
 
 # The venv is rebuilt whenever pyproject.toml changes; nothing is assumed preinstalled.
 $(BIN)/.installed: pyproject.toml
@@ -34,6 +34,10 @@ test-fast: install
 
 bench: install
 	$(BIN)/python -m bench
+
+## The operator pages' screenshots in docs/screenshots/, from the browser test (real sync results).
+screenshots: install
+	EDFI_SYNC_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest tests/test_operator_pages.py -k chromium -q
 
 ## Stops what `make demo` started: Airflow, the sandbox, the embedded PostgreSQL.
 stop:

@@ -55,9 +55,10 @@ def test_task_graph_is_the_resource_dependency_graph(dagbag, dag_id):
     deletable = {n for n in names if RESOURCES[n].deletable}
     updated = {n for n in names if RESOURCES[n].updates_after}
     assert {t.task_id for t in dag.tasks} == ({f"post.{n}" for n in names} | {f"update.{n}" for n in updated}
-                                             | {f"delete.{n}" for n in deletable})
+                                             | {f"delete.{n}" for n in deletable} | {"posts_done"})
     for task in dag.tasks:
-        assert task.task_group.group_id == task.task_id.split(".")[0]
+        if task.task_id != "posts_done":
+            assert task.task_group.group_id == task.task_id.split(".")[0]
 
     for name in names:
         closure = upstream_closure(name)
@@ -79,6 +80,24 @@ def test_task_graph_is_the_resource_dependency_graph(dagbag, dag_id):
     for name in updated:
         waits = set(RESOURCES[name].updates_after) | {name}
         assert {f"post.{n}" for n in waits} <= ancestors(dag, f"update.{name}")
+
+
+@pytest.mark.parametrize("dag_id", sorted(DAG_IDS))
+def test_posts_done_joins_the_post_and_delete_phases_with_few_edges(dagbag, dag_id):
+    """The graph reads like the dependency diagram: the deletes wait for one join task, not for
+    every last post; the only other edges across are each resource's own post -> delete (a rerun
+    that clears just that resource keeps post before delete)."""
+    dag = dagbag.dags[dag_id]
+    join = dag.get_task("posts_done")
+    assert join.task_type == "EmptyOperator"  # no Ed-Fi work
+    phase = {t.task_id: t.task_id.split(".")[0] for t in dag.tasks}
+    assert {t for t in ancestors(dag, "posts_done")} == {t for t, p in phase.items() if p in ("post", "update")}
+    crossing = [(up, task.task_id) for task in dag.tasks for up in task.upstream_task_ids
+                if phase[up] in ("post", "update") and phase[task.task_id] == "delete"]
+    assert all(up.split(".", 1)[1] == down.split(".", 1)[1] for up, down in crossing), crossing
+    first_deletes = {t.task_id for t in dag.tasks if phase[t.task_id] == "delete"
+                     and not any(phase[u] == "delete" for u in t.upstream_task_ids)}
+    assert join.downstream_task_ids == first_deletes
 
 
 def test_dag_settings_params_and_schedule(dagbag):

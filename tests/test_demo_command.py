@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 
 from edfi_sync.sandbox.testing import SandboxHandle
 
@@ -63,6 +64,15 @@ def test_make_demo_runs_the_dag_then_reuses_what_runs_and_make_stop_leaves_nothi
         assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-4000:]
         assert re.search(r"DAG run manual__\S+: success", first.stdout)
         assert f"Airflow UI:    http://127.0.0.1:{airflow_port}/  (login admin / admin)" in first.stdout
+        error_log = f"http://127.0.0.1:{airflow_port}/plugin/edfi-errors"
+        assert f"Error Log: {error_log}  (alone: http://127.0.0.1:{airflow_port}/edfi-sync/errors)" in first.stdout
+        assert f"http://127.0.0.1:{airflow_port}/plugin/edfi-identity-map" in first.stdout
+        assert f"http://127.0.0.1:{airflow_port}/plugin/edfi-runs" in first.stdout
+        token = requests.post(f"http://127.0.0.1:{airflow_port}/auth/token", timeout=30,
+                              json={"username": "admin", "password": "admin"}).json()["access_token"]
+        page = requests.get(f"http://127.0.0.1:{airflow_port}/edfi-sync/errors", timeout=60,
+                            headers={"Authorization": f"Bearer {token}"})
+        assert page.status_code == 200 and "open errors in all school years" in page.text
         rows = _summary(first.stdout)
         sandbox = SandboxHandle(f"http://127.0.0.1:{sandbox_port}", "sandbox", "sandbox-secret")
         students = sandbox.records("students")

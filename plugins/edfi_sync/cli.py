@@ -100,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("kind", choices=("identity-map", "errors", "reconciliation"))
     report.add_argument("--school-year", type=int, required=True)
     report.add_argument("--resource")
+    report.add_argument("--status", choices=("open", "resolved", "archived", "all"), default="open",
+                        help="errors: which of the error lifecycle (default open)")
     report.add_argument("--format", choices=("table", "csv", "json"), default="table")
     report.set_defaults(func=_handler("engine.cli.report"))
 

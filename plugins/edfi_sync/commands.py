@@ -13,6 +13,7 @@ from pathlib import Path
 from . import db, embedded
 from .engine.progress import summary_table
 from .paths import sync_home
+from .ui import PAGES, URL_PREFIX
 
 
 def db_init(args: argparse.Namespace) -> int:
@@ -122,8 +123,11 @@ def demo(args: argparse.Namespace) -> int:
         print(line)
     print(f"\nDAG run {run_id}: {state}, in {time.perf_counter() - started:.1f}s in all.")
     print(f"  Airflow UI:    {airflow.url}/  (login {airflow.user} / {airflow.password})")
+    print("  Operator pages (Airflow's Browse menu, after logging in):")
+    for path, title in PAGES:
+        print(f"    {title}: {airflow.url}/plugin/edfi-{path}  (alone: {airflow.url}{URL_PREFIX}/{path})")
     print(f"  Ed-Fi sandbox: {url}/  (key sandbox / secret sandbox-secret; e.g. {url}/metadata/data/v3/dependencies)")
-    print(f"  Error log:     .venv/bin/edfi-sync report errors --school-year {args.school_year}")
+    print(f"  In a terminal: .venv/bin/edfi-sync report errors --school-year {args.school_year}")
     print(f"  Logs:          {home / 'airflow' / 'logs'}")
     print("  Stop servers:  make stop")
     return 0 if state == "success" else 1

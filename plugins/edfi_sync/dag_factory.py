@@ -2,8 +2,9 @@
 ``edfi_sync.resources`` gets its tasks and edges with no change here.
 
 Task ids are ``post.<resource>``, ``update.<resource>`` and ``delete.<resource>`` (TaskGroups
-``post``, ``update``, ``delete``); edges are ``GRAPH.edges()``: POSTs parents -> children, the
-update step after what it waits for, DELETEs children -> parents once every POST has run.
+``post``, ``update``, ``delete``), and ``posts_done``; edges are ``GRAPH.edges()``: POSTs parents ->
+children, the update step after what it waits for, ``posts_done`` once every POST has run, then
+DELETEs children -> parents.
 Importing this module loads Airflow's SDK and the resource registry, nothing heavier.
 """
 
@@ -13,10 +14,12 @@ import os
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG, Param, TaskGroup
 
 from .operators.sync import OPERATORS
 from .resources import GRAPH
+from .resources.graph import POSTS_DONE
 from .timetables import SchoolYearTimetable
 
 DEFAULT_SCHEDULE = "*/30 * * * *"
@@ -61,6 +64,8 @@ def _sync_dag(dag_id: str, *, schedule: Any, params: dict[str, Param], doc_md: s
                 groups[step.phase] = TaskGroup(step.phase, tooltip=GROUP_TOOLTIPS[step.phase])
             tasks[step] = OPERATORS[step.phase](task_id=step.resource, resource=step.resource,
                                                 task_group=groups[step.phase], **operator_args)
+        tasks[POSTS_DONE] = EmptyOperator(task_id=POSTS_DONE.task_id,
+                                          doc_md="Every post and update has run; the deletes may start.")
         for upstream, downstream in GRAPH.edges():
             tasks[upstream] >> tasks[downstream]
     return dag

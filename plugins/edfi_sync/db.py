@@ -80,9 +80,17 @@ def init_schema(conninfo: str | None = None) -> list[Migration]:
                 log.info("applied migration %04d_%s in %.2fs", migration.version, migration.name,
                          time.perf_counter() - started)
                 applied.append(migration)
+            # Not a migration: it must run again once a DBA has created the role it could not.
+            conn.add_notice_handler(_log_warning)
+            conn.execute(read_sql("migration/pages_role.sql"))
         finally:
             conn.execute(read_sql("migration/unlock.sql"))
     return applied
+
+
+def _log_warning(notice: psycopg.errors.Diagnostic) -> None:
+    if notice.severity_nonlocalized == "WARNING":
+        log.warning("%s", notice.message_primary)
 
 
 def schema_version(conninfo: str | None = None) -> int:

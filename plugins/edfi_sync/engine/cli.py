@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import sys
-from typing import Any
+from typing import Iterator
 
 import psycopg
-from psycopg.rows import dict_row
 
 from .. import db
 from ..connections import find_connection
 from ..hooks.client import EdFiSettings
-from ..paths import read_sql
+from ..reports import store
+from ..reports.export import csv_lines, json_text
+from ..reports.filters import ErrorFilters, IdentityMapFilters
+from ..reports.terminal import error_table, table
 from ..resources import GRAPH
 from .progress import summary_table
 from .runner import OutOfScope, RunSummary, SyncOptions, SystemicFailure, YearSync, edfi_settings
@@ -71,47 +71,30 @@ def sync(args: argparse.Namespace) -> int:
     return 1 if fail_on_errors and summary.record_errors else 0
 
 
-REPORT_SQL = {"identity-map": "report/identity_map.sql", "errors": "report/errors.sql",
-              "reconciliation": "report/reconciliation.sql"}
+def report_stream(conn: psycopg.Connection, kind: str, school_year: int, resource: str | None,
+                  status: str = "all") -> Iterator[dict]:
+    """The rows of a report in order (the same queries as the pages in the Airflow UI)."""
+    if kind == "reconciliation":
+        return iter(store.reconciliation(conn, school_year, resource))
+    if kind == "errors":
+        return store.stream(conn, store.ERRORS, ErrorFilters(school_year=school_year, resource=resource, status=status))
+    return store.stream(conn, store.IDENTITY_MAP, IdentityMapFilters(school_year=school_year, resource=resource))
 
 
-def report_rows(kind: str, school_year: int, resource: str | None, conninfo: str | None = None) -> list[dict]:
-    with psycopg.connect(conninfo or db.sis_conninfo(), row_factory=dict_row) as conn:
-        return conn.execute(read_sql(REPORT_SQL[kind]), {"end_year": school_year, "resource": resource}).fetchall()
-
-
-def _jsonable(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
+def report_rows(kind: str, school_year: int, resource: str | None, conninfo: str | None = None,
+                status: str = "all") -> list[dict]:
+    with psycopg.connect(conninfo or db.sis_conninfo()) as conn:
+        return list(report_stream(conn, kind, school_year, resource, status))
 
 
 def report(args: argparse.Namespace) -> int:
-    rows = [{k: _jsonable(v) for k, v in row.items()} for row in
-            report_rows(args.kind, args.school_year, args.resource)]
-    if args.format == "json":
-        json.dump(rows, sys.stdout, indent=2, default=str)
-        print()
-    elif args.format == "csv":
-        if rows:
-            writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows({k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in row.items()}
-                             for row in rows)
-    else:
-        _print_table(rows)
+    with psycopg.connect(db.sis_conninfo()) as conn:
+        rows = report_stream(conn, args.kind, args.school_year, args.resource, args.status)
+        if args.format == "csv":
+            sys.stdout.writelines(csv_lines(rows))
+        elif args.format == "json":
+            print(json_text(rows))
+        else:
+            lines = error_table(list(rows)) if args.kind == "errors" else table(list(rows))
+            print("\n".join(lines))
     return 0
-
-
-def _print_table(rows: list[dict], width: int = 40) -> None:
-    if not rows:
-        print("(no rows)")
-        return
-    cells = [[_cell(row[k], width) for k in rows[0]] for row in rows]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(rows[0])]
-    print("  ".join(h.ljust(w) for h, w in zip(rows[0], widths)))
-    for line in cells:
-        print("  ".join(c.ljust(w) for c, w in zip(line, widths)))
-
-
-def _cell(value: Any, width: int) -> str:
-    text = "" if value is None else (json.dumps(value) if isinstance(value, (list, dict)) else str(value))
-    return text if len(text) <= width else text[: width - 1] + "…"

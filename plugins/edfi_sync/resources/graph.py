@@ -25,6 +25,18 @@ class Step:
         return f"{self.phase}.{self.resource}"
 
 
+@dataclass(frozen=True)
+class Join:
+    """A task that only orders others and does no Ed-Fi work."""
+
+    task_id: str
+
+
+# SPEC §6.1: between the post/update groups and the delete group, so the graph has one edge per
+# last post and one per first delete instead of every pair of them.
+POSTS_DONE = Join("posts_done")
+
+
 class ResourceGraph:
     def __init__(self, definitions: Mapping[str, ResourceDefinition]):
         self.definitions = dict(definitions)
@@ -88,10 +100,10 @@ class ResourceGraph:
                 followed.add(child)
         return cascade
 
-    def edges(self) -> list[tuple[Step, Step]]:
+    def edges(self) -> list[tuple[Step | Join, Step | Join]]:
         """Task edges: post phase parents -> children, update steps after what they wait for,
-        then the delete phase children -> parents."""
-        edges: list[tuple[Step, Step]] = []
+        ``posts_done``, then the delete phase children -> parents."""
+        edges: list[tuple[Step | Join, Step | Join]] = []
         names = self._post_order
         for name in names:
             definition = self.definitions[name]
@@ -106,7 +118,8 @@ class ResourceGraph:
             for up in self.definitions[name].upstream:
                 edges.append((Step("delete", name), Step("delete", up)))
         roots = [n for n in names if not self.children(n)]
-        edges += [(last, Step("delete", leaf)) for leaf in roots for last in last_posts]
+        edges += [(last, POSTS_DONE) for last in last_posts]
+        edges += [(POSTS_DONE, Step("delete", leaf)) for leaf in roots]
         # A resource's delete also waits directly for its own post (or update): when a rerun clears
         # only that resource's tasks, the delete must not run on the stage its post is replacing.
         for name in names:
