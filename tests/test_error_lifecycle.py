@@ -123,7 +123,7 @@ def test_the_reports_say_why_an_error_closed(small_sis, sandbox, edfi_sync):
     sync(small_sis, resources=("students",))
     sql(small_sis, "UPDATE sis.person SET birth_date = '2009-09-09' WHERE person_id = 3")
     sync(small_sis, resources=("students",))
-    outputs = {form: edfi_sync("report", "errors", "--school-year", YEAR, "--format", form)[1]
+    outputs = {form: edfi_sync("report", "errors", "--school-year", YEAR, "--status", "all", "--format", form)[1]
                for form in ("json", "csv")}
     [row] = [r for r in json.loads(outputs["json"]) if r["sis_object_key"] == "3"]
     assert (row["resolved"], row["resolved_reason"]) == (True, "sent")

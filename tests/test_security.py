@@ -6,7 +6,11 @@
 - SQL metacharacters go through every name and filter the command line takes, as data.
 - A local HTTPS sandbox with a self-signed certificate: refused by default, accepted with the
   connection's ``verify`` = the CA bundle.
-The sandbox's own 401/403 enforcement is tests/sandbox/test_security.py.
+- The operator pages of a live Airflow (the session's ``live_airflow``): every route, page and CSV,
+  every task's log and XCom and every log file searched for secrets; SQL metacharacters and NUL in
+  every filter of every page.
+The sandbox's own 401/403 enforcement is tests/sandbox/test_security.py; the pages' database role
+that cannot read edfi_sync.token_cache is tests/test_report_queries.py.
 """
 
 from __future__ import annotations
@@ -15,9 +19,13 @@ import datetime
 import ipaddress
 import json
 import uuid
+from dataclasses import fields
+from pathlib import Path
+from urllib.parse import urlencode
 
 import psycopg
 import pytest
+import requests
 from psycopg import sql as pgsql
 
 from e2e_helpers import YEAR, database_text, live_tokens, sql, sync
@@ -25,7 +33,9 @@ from test_bad_config_and_systemic import edfi_sync  # noqa: F401 - `edfi-sync ..
 from edfi_sync.engine.runner import SystemicFailure
 from edfi_sync.hooks.client import EdFiSettings
 from edfi_sync.connections import parse_connection
+from edfi_sync.reports.filters import ErrorFilters, IdentityMapFilters, RunFilters
 from edfi_sync.sandbox.testing import run_sandbox
+from test_operator_pages import routes
 
 pytestmark = pytest.mark.e2e
 SECRET = f"planted-secret-{uuid.uuid4().hex}"
@@ -167,3 +177,54 @@ def test_tls_is_verified_by_default_and_a_ca_bundle_makes_a_private_ca_trusted(s
             sync_leas(verify=str(tmp_path / "missing.pem"))
         assert sync_leas(verify=ca).status == "success"
         assert [r["localEducationAgencyId"] for r in server.records("localEducationAgencies")] == [3500100]
+
+
+@pytest.fixture(scope="module")
+def pages(live_airflow):
+    """The session's Airflow (tests/live_airflow.py) after one DAG run over sync_small.sql, whose
+    record errors the pages show; the engine run id."""
+    live_airflow.load("sync_small.sql")
+    return live_airflow, f"{live_airflow.run({'school_years': [YEAR]})}__{YEAR}"
+
+
+def page_filters():
+    """(page, filter) for every filter of every page, from the filters' own definitions."""
+    return [(page, f.name) for page, filters in (("errors", ErrorFilters), ("identity-map", IdentityMapFilters),
+                                                 ("runs", RunFilters)) for f in fields(filters)]
+
+
+def test_the_pages_logs_and_xcoms_of_a_live_airflow_show_no_secret(pages):
+    airflow, engine_run = pages
+    dag_run = engine_run.rsplit("__", 1)[0]
+    http = requests.Session()
+    http.headers["Authorization"] = f"Bearer {airflow.token()}"
+    texts = [http.get(airflow.url + path, timeout=60).text for path in routes(airflow, engine_run)]
+    texts += [http.get(f"{airflow.url}/edfi-sync/{page}?status=all", timeout=60).text
+              for page in ("errors", "errors.csv")]
+    tasks = airflow.task_states(dag_run)
+    texts += [airflow.log(dag_run, task) for task in tasks]
+    texts += [json.dumps(airflow.summary(dag_run, task)) for task in tasks if "." in task]  # the steps' XComs
+    logs = Path(airflow.env["AIRFLOW_HOME"]) / "logs"  # every component's log and every task's
+    texts += [path.read_text(errors="replace") for path in logs.rglob("*.log")]
+    everything = "\n".join(texts) + database_text(airflow.sis)
+    assert "post.students" in everything and "100000003" in everything  # the search sees the pages and logs
+    tokens = live_tokens(airflow.sis)
+    assert tokens
+    for secret in (airflow.sandbox.secret, airflow.password, *tokens):
+        assert secret not in everything
+
+
+@pytest.mark.parametrize("value", [INJECTION, "\" OR 1=1; --", "%_\\", "\x00"], ids=["quote", "dquote", "like", "nul"])
+def test_sql_metacharacters_in_every_filter_of_every_page_are_values(pages, value):
+    airflow, _ = pages
+    http = requests.Session()
+    http.headers.update({"Authorization": f"Bearer {airflow.token()}", "Accept": "text/html"})
+    before = tables(airflow.sis)
+    for page, name in page_filters():
+        for suffix in ("", ".csv"):
+            response = http.get(f"{airflow.url}/edfi-sync/{page}{suffix}?" + urlencode({name: value}), timeout=60)
+            # a value, or a filter that says what it takes; never a server error
+            assert response.status_code in (200, 400), (page, name, response.status_code, response.text[:300])
+            if value == "\x00":  # PostgreSQL text holds no NUL: the filter says so, rather than fail the query
+                assert response.status_code == 400, (page, name)
+    assert tables(airflow.sis) == before
