@@ -104,6 +104,9 @@ def test_sql_metacharacters_in_every_name_and_filter_of_the_command_line_are_dat
             0, "[]\n")
     code, out, err = edfi_sync("sync", "--school-year", YEAR, "--resource", INJECTION)
     assert code == 2 and "unknown resources" in err
+    with pytest.raises(SystemExit) as refused:  # a closed list: argparse refuses it
+        edfi_sync("report", "errors", "--school-year", YEAR, "--status", INJECTION)
+    assert refused.value.code == 2
     since = sandbox.requests()[-1]["seq"]
     for schools in (INJECTION, f"350010001,{INJECTION}"):
         assert edfi_sync("sync", "--school-year", YEAR, "--schools", schools)[0] == 0
@@ -227,4 +230,14 @@ def test_sql_metacharacters_in_every_filter_of_every_page_are_values(pages, valu
             assert response.status_code in (200, 400), (page, name, response.status_code, response.text[:300])
             if value == "\x00":  # PostgreSQL text holds no NUL: the filter says so, rather than fail the query
                 assert response.status_code == 400, (page, name)
+    assert tables(airflow.sis) == before
+
+
+def test_sql_metacharacters_in_the_names_airflow_rerun_takes_match_nothing(pages):
+    airflow, _ = pages
+    before = tables(airflow.sis)
+    for args in (("--dag-id", INJECTION, "--run-id", "x", "--resource", "schools"),
+                 ("--dag-id", "edfi_sync", "--run-id", INJECTION, "--resource", "schools")):
+        result = airflow.rerun(*args)
+        assert result.returncode == 3 and "Traceback" not in result.stderr, result.stderr
     assert tables(airflow.sis) == before
