@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterator
 
 import psycopg
+from psycopg import sql as pgsql
 
 from edfi_sync.hooks.client import EdFiSettings
 from edfi_sync.engine.runner import SyncOptions, YearSync
@@ -187,3 +188,19 @@ def sql(conninfo: str, query: str, *params):
     with psycopg.connect(conninfo) as conn:
         cursor = conn.execute(query, params)
         return cursor.fetchall() if cursor.description else cursor.rowcount
+
+
+def database_text(conninfo: str, *, leave_out: tuple[str, ...] = ("token_cache",)) -> str:
+    """Every row of every table of the sis and edfi_sync schemas as text (to search it for secrets)."""
+    with psycopg.connect(conninfo) as conn:
+        tables = conn.execute("SELECT table_schema, table_name FROM information_schema.tables "
+                              "WHERE table_schema IN ('sis', 'edfi_sync') AND table_type = 'BASE TABLE'").fetchall()
+        return "\n".join(
+            row[0] or "" for schema, table in tables if table not in leave_out
+            for row in conn.execute(pgsql.SQL("SELECT string_agg(t::text, E'\\n') FROM {}.{} t").format(
+                pgsql.Identifier(schema), pgsql.Identifier(table))))
+
+
+def live_tokens(conninfo: str) -> list[str]:
+    """The bearer tokens the runs cached (edfi_sync.token_cache, the one place they are kept)."""
+    return [token for token, in sql(conninfo, "SELECT access_token FROM edfi_sync.token_cache")]

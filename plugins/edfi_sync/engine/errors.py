@@ -97,8 +97,9 @@ CATALOGUE: dict[str, CatalogueEntry] = {e.code: e for e in (
         "Fix the parent record's error (see its error-log row); this record is sent with it on the next run."),
     CatalogueEntry(
         "schema_validation", "data",
-        "The record built from the SIS does not satisfy the Ed-Fi schema (a missing, empty, too long or "
-        "malformed value), so it was not sent.",
+        "The record built from the SIS does not satisfy the Ed-Fi schema (a missing, blank, too long or "
+        "malformed value) or cannot be true (an end date before its start, a birth date in the future, a date "
+        "beyond the calendar, a number that is not one), so it was not sent.",
         "Correct the SIS fields named in the validation errors; the record is sent on the next run."),
     CatalogueEntry(
         "duplicate_sis_record", "data",

@@ -199,6 +199,8 @@ class Sender:
             if response.status == 404:
                 counts[f"{action}.not_found"] += 1
                 map_deletes.append({"natural_key_hash": row.get("old_key_hash") or row["natural_key_hash"]})
+                if action == "DELETE" and row.get("sis_object_key"):  # already gone: as good as deleted
+                    resolved.append({"sis_object_key": row["sis_object_key"], "reason": "deleted"})
             else:
                 counts[f"{action}.failed"] += 1
             errors.append(run.error_log.row(definition, row, action, error))
@@ -206,8 +208,9 @@ class Sender:
                 statuses.append({"seq": row["seq"], "status": "failed", "error_code": error.code,
                                  "error_message": error.message})
         with run.conn.transaction(), run.conn.cursor() as cur:
+            # Statuses before resolutions: an error closes only once its SIS object is settled.
             for name, rows in (("map_delete", map_deletes), ("map_upsert", upserts), ("error_insert", errors),
-                               ("errors_resolve", resolved), ("staged_set_status", statuses)):
+                               ("staged_set_status", statuses), ("errors_resolve", resolved)):
                 if not rows:
                     continue
                 if name == "error_insert":  # rare; one row each

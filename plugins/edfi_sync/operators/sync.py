@@ -83,6 +83,20 @@ def school_ids(value: Any) -> tuple[str, ...] | None:
     return tuple(items)
 
 
+def masked_edfi_settings(conn_id: str):
+    """The year's Ed-Fi connection, its client secret registered with Airflow's log masker: nothing
+    logs it, and should anything ever try, the task log shows *** (an AIRFLOW_CONN_* variable read
+    without Airflow is not masked otherwise)."""
+    from airflow.sdk.log import mask_secret
+
+    from ..engine.runner import edfi_settings
+
+    settings = edfi_settings(conn_id)
+    if settings.client_secret:
+        mask_secret(settings.client_secret)
+    return settings
+
+
 class EdFiStepOperator(BaseOperator):
     """Runs ``YearSync.run_step`` for one resource and phase, per school year of the run.
 
@@ -137,8 +151,8 @@ class EdFiStepOperator(BaseOperator):
         failing: list[str] = []
         for year in years:
             with YearSync(year, options, run_id=f"{context['run_id']}__{year}", conninfo=conninfo,
-                          origin="airflow", dag_id=self.dag_id, dag_run_id=context["run_id"],
-                          task_id=self.task_id) as run:
+                          settings_for=masked_edfi_settings, origin="airflow", dag_id=self.dag_id,
+                          dag_run_id=context["run_id"], task_id=self.task_id) as run:
                 self._running = run
                 try:
                     run.begin()
