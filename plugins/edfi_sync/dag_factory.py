@@ -15,7 +15,7 @@ from typing import Any
 
 from airflow.sdk import DAG, Param, TaskGroup
 
-from .operators.sync import OPERATORS
+from .operators.sync import OPERATORS, CloseEngineRuns
 from .resources import GRAPH
 from .timetables import SchoolYearTimetable
 
@@ -53,7 +53,9 @@ def _sync_dag(dag_id: str, *, schedule: Any, params: dict[str, Param], doc_md: s
               operator_args: dict[str, Any]) -> DAG:
     with DAG(dag_id, schedule=schedule, start_date=START, catchup=False, max_active_runs=1, params=params,
              render_template_as_native_obj=True, doc_md=doc_md, tags=["edfi"],
-             default_args={"retries": 2, "retry_delay": timedelta(minutes=2)}) as dag:
+             default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+             on_success_callback=CloseEngineRuns(failed=False),
+             on_failure_callback=CloseEngineRuns(failed=True)) as dag:
         groups: dict[str, TaskGroup] = {}
         tasks = {}
         for step in GRAPH.tasks():
