@@ -4,7 +4,7 @@ Rounds alternate until the time is up (each round runs to its end):
 - chaos: first, incremental and resync runs of every resource at demo scale SOAK_SCALE (default 2)
   under every fault of the issue, the sandbox killed and restarted amid each, each compared with
   the same run without faults in a fresh sandbox (tests/test_chaos.py is the bounded version);
-- kill points: SOAK_KILLS_PER_ROUND (default 5) points drawn from the round's seed at scale 0.6,
+- kill points: SOAK_KILLS_PER_ROUND (default 10) points drawn from the round's seed at scale 0.6,
   each rerun compared with what the rules produce (tests/test_kill_points.py is the bounded one).
 `make soak` runs tests/test_airflow_reliability.py first, in the same session, so the summary also
 holds the Airflow kills. SOAK_SEED fixes the seeds (printed either way). The summary is printed and
@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 MINUTES = float(os.environ.get("SOAK_MINUTES") or 0)
 CHAOS_SCALE = float(os.environ.get("SOAK_SCALE") or 2)
 KILL_SCALE = 0.6
-KILLS_PER_ROUND = int(os.environ.get("SOAK_KILLS_PER_ROUND") or 5)
+KILLS_PER_ROUND = int(os.environ.get("SOAK_KILLS_PER_ROUND") or 10)
 
 
 def test_soak(pg_admin_conninfo, migrated_template, sis_db, tmp_path, reliability_tally):
