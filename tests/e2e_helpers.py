@@ -16,7 +16,7 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import psycopg
 
@@ -55,8 +55,8 @@ def api_env(server: SandboxHandle, max_in_flight: int = 8) -> dict[str, str]:
         "extra": {"max_in_flight": max_in_flight}})}
 
 
-def start_sync(env: dict[str, str], *extra: str) -> subprocess.Popen:
-    return subprocess.Popen([*CLI, "sync", "--school-year", str(YEAR), *extra], env=env, text=True,
+def start_sync(env: dict[str, str], *extra: str, year: int = YEAR) -> subprocess.Popen:
+    return subprocess.Popen([*CLI, "sync", "--school-year", str(year), *extra], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -82,6 +82,17 @@ def kill_hard(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
+
+
+def wait_while_running(proc: subprocess.Popen, ready: Callable[[], object], what: str, timeout: float = 120,
+                       every: float = 0.003) -> None:
+    """Poll ``ready`` until it holds; the sync ``proc`` ending first, or the timeout, fails."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if proc.poll() is not None:
+            raise AssertionError(f"the sync ended ({proc.returncode}) before {what}")
+        assert time.monotonic() < deadline, f"no {what} within {timeout}s"
+        time.sleep(every)
 
 
 def writes(server: SandboxHandle, since: int = 0) -> list[dict]:

@@ -24,7 +24,7 @@ from typing import Callable, Iterator
 import psycopg
 
 from e2e_helpers import (CLI, WRITES, YEAR, Divergence, divergence, finish, kill_hard, reference_records, sql,
-                         start_sync)
+                         start_sync, wait_while_running)
 from edfi_sync.engine import queries
 from edfi_sync.engine.runner import SyncOptions, YearSync, plan
 from edfi_sync.hooks.client import EdFiSettings
@@ -337,13 +337,12 @@ def run_lock_free(conninfo: str, run_id: str) -> bool:
         return free
 
 
-def _poll(proc: subprocess.Popen, ready: Callable[[], bool], what: str, timeout: float = 120) -> None:
+def wait_for_run_lock(conninfo: str, run_id: str, timeout: float = 60) -> None:
+    """A killed run's lock frees once its backend sees the client gone (at its next read)."""
     deadline = time.monotonic() + timeout
-    while not ready():
-        if proc.poll() is not None:
-            raise AssertionError(f"the sync ended ({proc.returncode}) before {what}")
-        assert time.monotonic() < deadline, f"no {what} within {timeout}s"
-        time.sleep(0.003)
+    while not run_lock_free(conninfo, run_id):
+        assert time.monotonic() < deadline, f"the killed run {run_id} kept its lock"
+        time.sleep(0.02)
 
 
 def _after_writes(server: SandboxHandle, since: int, count: int) -> Callable[[], bool]:
@@ -457,22 +456,24 @@ def survive(point: KillPoint, conninfo: str, server: SandboxHandle, env: dict[st
     if isinstance(point.draw, float):
         total = planned_writes(conninfo, server, options)
         assert total > 1, f"{point}: the run would send {total} writes ({change})"
-        # Kill before the last writes: a run that ends before the poll sees its write is no kill.
+        # Within the first 90% of the writes: a run that ends before the poll sees its write is no
+        # kill, and one inside an answer transaction needs a transaction after it (the end of a run
+        # is the step kind's).
         at = 1 + int(point.draw * (total - 1) * 0.9)
         where = f"after write {at} of {total}"
     since = last_seq(server)
     proc = start_sync(env, *args)
     try:
         if point.kind == "answer_txn":
-            _poll(proc, _after_writes(server, since, at), f"write {at}")
+            wait_while_running(proc, _after_writes(server, since, at), f"write {at}")
             where += f", inside the answers' transaction ({kill_inside_answer_transaction(conninfo, proc)})"
         else:
             if point.kind == "step":
-                _poll(proc, _step_begun(conninfo, point.draw), f"{point.draw} beginning")
+                wait_while_running(proc, _step_begun(conninfo, point.draw), f"{point.draw} beginning")
             elif point.kind == "stage":
-                _poll(proc, _staging(conninfo, point.draw), f"{point.draw} staging")
+                wait_while_running(proc, _staging(conninfo, point.draw), f"{point.draw} staging")
             else:
-                _poll(proc, _after_writes(server, since, at), f"write {at}")
+                wait_while_running(proc, _after_writes(server, since, at), f"write {at}")
             proc.send_signal(signal.SIGKILL)
             proc.wait(30)
         assert proc.returncode == -signal.SIGKILL, f"{point}: the sync ended ({proc.returncode}) before the kill"
@@ -481,10 +482,8 @@ def survive(point: KillPoint, conninfo: str, server: SandboxHandle, env: dict[st
     killed = latest_run(conninfo)
     if point.kind in ("step", "stage"):
         where = _where_in_step(conninfo, killed, point.draw)
-    deadline = time.monotonic() + 60
-    while killed and not run_lock_free(conninfo, killed):  # its backend ends once it sees the client gone
-        assert time.monotonic() < deadline, f"the killed run {killed} kept its lock"
-        time.sleep(0.02)
+    if killed:
+        wait_for_run_lock(conninfo, killed)
     rerun_since = last_seq(server)
     started = time.monotonic()
     code, out, err = finish(start_sync(env, *args), timeout=600)

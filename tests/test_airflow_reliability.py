@@ -4,14 +4,15 @@
 - the task process of a running `post.<resource>` killed (-9), then cleared; the whole scheduler
   killed (-9) with its workers and started again: the DAG run converges;
 - a DAG run that fails is closed in the run ledger by its DAG-level callback;
-- two DAG runs of one year at once (a backfill with max_active_runs=2: the DAG itself keeps 1) and
-  a CLI sync beside them: no record is sent twice, the identity map stays the ODS, and the second
-  to reach a step waits for it and says so;
-- two school years in parallel (a backfill of the school-year DAG over two years, max_active_runs=2).
+- two DAG runs of one year at once (a backfill with max_active_runs=2: the DAG itself keeps 1), a
+  CLI sync of that year and one of another year beside them: no record is sent twice, the identity
+  map stays the ODS, and the second to reach a step waits for it and says so;
+- (`make soak`) two school years in parallel in a backfill of the school-year DAG.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -129,35 +130,54 @@ def overlapped(airflow, dag_id: str, run_ids: list[str]) -> bool:
     return max(r["start_date"] for r in runs) < min(r["end_date"] for r in runs)
 
 
-def test_two_dag_runs_of_one_year_and_a_cli_sync_at_once_send_no_record_twice(airflow, reliability_tally):
-    airflow.load(None, demo_scale=SCALE)  # an empty ODS: any record sent twice answers 200, not 201
+def test_two_dag_runs_of_one_year_a_cli_sync_beside_them_and_another_year_at_once(airflow, reliability_tally):
+    """Two runs of edfi_sync for 2025 (a backfill: max_active_runs=2), a CLI sync of 2025 and one of
+    2024 (its own year-specific ODS store), all at once, from an empty ODS: no record is sent twice
+    (any resend would be answered 200, not 201), the identity map is the ODS for each year, and the
+    second to reach a step waits for it and says whose it is."""
+    airflow.load(None, demo_scale=SCALE)
     sandbox = airflow.sandbox
+    env = sync_env(airflow.sis, sandbox)
+    env["AIRFLOW_CONN_EDFI_API_BY_YEAR"] = json.dumps({
+        "conn_type": "http", "host": sandbox.base_url, "login": sandbox.key, "password": sandbox.secret,
+        "extra": {"api_mode": "year_specific"}})
+    copied = subprocess.run([*CLI, "config", "copy-year", str(YEAR), str(YEAR - 1), "--overwrite"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert copied.returncode == 0, copied.stderr
+    sql(airflow.sis, "UPDATE edfi_sync.connection SET enabled = true, conn_id = 'edfi_api_by_year' "
+                     "WHERE end_year = %s", YEAR - 1)
     sandbox.set_faults(latency={"distribution": "uniform", "min_ms": 5, "max_ms": 25}, seed=21)
-    cli = start_sync(sync_env(airflow.sis, sandbox))  # starts beside the backfill's two runs
+    clis = [start_sync(env), start_sync(env, year=YEAR - 1)]  # beside the backfill's two runs
     try:
         runs = backfill(airflow, "edfi_sync", "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z",
                         {"school_years": [YEAR]})
-        code, out, err = finish(cli, timeout=600)
+        ended = [finish(cli, timeout=600) for cli in clis]
     finally:
-        kill_hard(cli)
+        for cli in clis:
+            kill_hard(cli)
     states = [airflow.api("GET", f"/dags/edfi_sync/dagRuns/{quote(r, safe='')}")["state"] for r in runs]
-    assert states == ["success", "success"] and code == 0, err[-3000:]
+    assert states == ["success", "success"], states
+    assert [code for code, _, _ in ended] == [0, 0], [err[-3000:] for _, _, err in ended]
     assert overlapped(airflow, "edfi_sync", runs)
 
-    sent = written(sandbox.requests())
-    assert set(sent) == {"POST 201"}, sent  # each record POSTed once: never a 200 (a resend), no PUT or DELETE
-    found = divergence(airflow.sis, sandbox)
-    reliability_tally.compared(found)
-    assert not found, "\n".join(found.problems[:20])
+    shared = [r for r in sandbox.requests() if r["path"].startswith("/data/v3/ed-fi/")]
+    assert set(written(shared)) == {"POST 201"}, written(shared)  # each record once: no 200, no PUT or DELETE
+    for year, store in ((YEAR, None), (YEAR - 1, YEAR - 1)):
+        found = divergence(airflow.sis, sandbox, year=year, ods_year=store)
+        reliability_tally.compared(found)
+        assert not found, f"{year}:\n" + "\n".join(found.problems[:20])
+        assert found.counts["studentSchoolAssociations"] > 20
     # Whoever reached a step second waited for it, said whose it was, then found nothing left to send.
-    logs = err + "".join(airflow.log(run_id, task) for run_id in runs
-                         for task in airflow.task_states(run_id) if task.startswith("post."))
+    logs = ended[0][2] + "".join(airflow.log(run_id, task) for run_id in runs
+                                 for task in airflow.task_states(run_id) if task.startswith("post."))
     assert " waits: edfi-sync " in logs and "is running this step" in logs
     assert sql(airflow.sis, "SELECT count(*) FROM edfi_sync.sync_run WHERE status = 'running'") == [(0,)]
 
 
-def test_two_school_years_in_parallel(airflow, reliability_tally):
-    """SY 2022-23 and 2023-24 (demo data of 2024: its previous year has calendars and enrollments too)."""
+@pytest.mark.soak  # `make soak`; `make test` runs two school years at once through the CLI (above)
+def test_two_school_years_in_parallel_in_a_backfill(airflow, reliability_tally):
+    """A backfill of the school-year DAG over SY 2022-23 and 2023-24 (demo data of 2024: its previous
+    year has calendars and enrollments too), two runs at once, one year-specific store each."""
     airflow.load(None)
     sandbox = airflow.sandbox
     env = sync_env(airflow.sis, sandbox)

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 
 import psycopg
 import pytest
 
 from e2e_helpers import (YEAR, api_env, assert_converged, assert_sends_nothing, demo_sandbox, finish,
-                         kill_hard, load_demo, sql, start_sync, wait_for_writes)
+                         kill_hard, load_demo, sql, start_sync, wait_for_writes, wait_while_running)
 from edfi_sync.engine.runner import YearSync
 from edfi_sync.hooks.client import EdFiSettings
 
@@ -111,11 +110,9 @@ def test_a_run_waits_for_a_step_another_run_holds_and_says_whose_it_is(small_sis
         other.execute(lock, (YEAR,))
         proc = start_sync(dict(os.environ))
         try:
-            deadline = time.monotonic() + 60
-            while not sql(small_sis, "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'advisory' "
-                                     "AND application_name LIKE 'edfi-sync cli__%%'"):
-                assert proc.poll() is None and time.monotonic() < deadline, "the sync never waited for the lock"
-                time.sleep(0.05)
+            wait_while_running(proc, lambda: sql(small_sis, "SELECT 1 FROM pg_stat_activity WHERE wait_event = "
+                                                            "'advisory' AND application_name LIKE 'edfi-sync cli__%%'"),
+                               "the wait for the step lock", every=0.05)
             assert not [r for r in sandbox.requests() if "/students" in r["path"]]
         except BaseException:
             kill_hard(proc)

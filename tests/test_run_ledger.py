@@ -9,28 +9,17 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
-import psycopg
 import pytest
 
-from e2e_helpers import YEAR, kill_hard, sql, start_sync, sync
+from e2e_helpers import YEAR, kill_hard, sql, start_sync, sync, wait_while_running
 from edfi_sync.engine.runner import SyncOptions, YearSync, close_dag_run, plan
 from edfi_sync.resources.graph import Step
+from reliability import run_lock_free, wait_for_run_lock
 
 pytestmark = pytest.mark.e2e
 
 SSA = "studentSchoolAssociations"
-
-
-def run_lock_free(conninfo: str, run_id: str) -> bool:
-    """Whether the run's lock is free (what runs_abandon.sql asks), leaving it free."""
-    key = "hashtextextended('edfi_sync:run:' || %s, 0)"
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        free = conn.execute(f"SELECT pg_try_advisory_lock({key})", (run_id,)).fetchone()[0]
-        if free:
-            conn.execute(f"SELECT pg_advisory_unlock({key})", (run_id,))
-        return free
 
 
 def ledger(conninfo: str, run_id: str) -> tuple[str, dict[str, str]]:
@@ -48,11 +37,9 @@ def test_a_killed_cli_run_is_abandoned_once_its_lock_is_free_and_its_stage_goes(
     sandbox.set_faults(latency_ms=400, methods=["POST"])  # a run slow enough to kill amid a step
     proc = start_sync(dict(os.environ))
     try:
-        deadline = time.monotonic() + 60
-        while not sql(small_sis, "SELECT run_id FROM edfi_sync.resource_run WHERE status = 'running' "
-                                 "AND phase = 'post' AND resource = 'students'"):
-            assert proc.poll() is None and time.monotonic() < deadline, "the sync never reached post.students"
-            time.sleep(0.02)
+        wait_while_running(proc, lambda: sql(small_sis, "SELECT run_id FROM edfi_sync.resource_run WHERE "
+                                                        "status = 'running' AND phase = 'post' AND resource = 'students'"),
+                           "post.students", every=0.02)
         [(run_id,)] = sql(small_sis, "SELECT run_id FROM edfi_sync.sync_run")
         # Alive, it holds its lock: a run beginning now leaves it running.
         assert not run_lock_free(small_sis, run_id)
@@ -64,10 +51,7 @@ def test_a_killed_cli_run_is_abandoned_once_its_lock_is_free_and_its_stage_goes(
     finally:
         kill_hard(proc)
     sandbox.clear_faults()
-    deadline = time.monotonic() + 30
-    while not run_lock_free(small_sis, run_id):  # its backend goes once it sees the client gone
-        assert time.monotonic() < deadline, "the killed run's lock was never released"
-        time.sleep(0.05)
+    wait_for_run_lock(small_sis, run_id)
     assert ledger(small_sis, run_id)[0] == "running" and staged(small_sis, run_id) > 0
 
     summary = sync(small_sis)
