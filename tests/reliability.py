@@ -581,8 +581,7 @@ def chaos_phase(name: str, test_db: str, sandbox: SandboxProcess, reference_db: 
     found = compare_with_reference(test_db, sandbox.handle, reference_db, reference)
     rerun = None
     if run.exit_code != 0 or found:
-        why = (f"the run exited {run.exit_code}" if run.exit_code else "") + (
-            f"{'; ' if run.exit_code else ''}{found.problems[0]}" if found else "")
+        why = "; ".join(([f"the run exited {run.exit_code}"] if run.exit_code else []) + found.problems[:4])
         rerun = sync_under_chaos(test_db, sandbox, args, token_every=token_every, restart_after=None)
         found = compare_with_reference(test_db, sandbox.handle, reference_db, reference)
         tally.recovered(rerun.seconds, f"the rerun of a {name} run under faults", why)
