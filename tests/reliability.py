@@ -180,22 +180,24 @@ class ChaosRun:
 def sync_under_chaos(sis: str, sandbox: SandboxProcess, args: tuple[str, ...], *, token_every: float,
                      restart_after: int | None, timeout: float = 900) -> ChaosRun:
     """One `edfi-sync sync` while the sandbox injects its faults: every ``token_every`` seconds
-    every token is revoked (the client sees 401s), and after ``restart_after`` writes the sandbox
-    is killed and started again. The client gives a request up after CLIENT_TIMEOUT (hangs)."""
+    every token is revoked (the client sees 401s), and after ``restart_after`` requests (reads or
+    writes) the sandbox is killed and started again. The client gives a request up after
+    CLIENT_TIMEOUT (hangs)."""
     env = sync_env(sis, sandbox.handle, timeout=CLIENT_TIMEOUT)
     started = last_expiry = time.monotonic()
     writes: Counter = Counter()
+    requests = 0
     restart, crashed = None, None
     proc = start_sync(env, *args)
     try:
         while proc.poll() is None:
             assert time.monotonic() - started < timeout, f"sync still running after {timeout}s"
-            new = written(sandbox.collect())
-            writes += new
-            if restart is not None and "resumed" not in restart and any(
-                    n for k, n in new.items() if k.split()[1].startswith("2")):
+            new = [r for r in sandbox.collect() if r["path"].startswith("/data/")]
+            writes += written(new)
+            requests += len(new)
+            if restart is not None and "resumed" not in restart and any(200 <= r["status"] < 300 for r in new):
                 restart["resumed"] = round(time.monotonic() - crashed, 1)
-            if restart_after is not None and restart is None and sum(writes.values()) >= restart_after:
+            if restart_after is not None and restart is None and requests >= restart_after:
                 crashed = time.monotonic()
                 restart = {"away": round(sandbox.crash_and_restart(), 1)}
             if time.monotonic() - last_expiry >= token_every:
@@ -516,12 +518,12 @@ def _where_in_step(conninfo: str, run_id: str, task_id: str) -> str:
     return f"in {task_id}" + (", staged, amid its sends" if phase == "post" else ", as it began")
 
 
-def reference_sync(sis: str, server: SandboxHandle, args: tuple[str, ...] = ()) -> Counter:
-    """The same sync without faults, against the reference sandbox; the writes it sent."""
+def reference_sync(sis: str, server: SandboxHandle, args: tuple[str, ...] = ()) -> list[dict]:
+    """The same sync without faults, against the reference sandbox; the requests it sent."""
     since = last_seq(server)
     code, out, err = finish(start_sync(sync_env(sis, server), *args), timeout=900)
     assert code == 0, f"the fault-free reference sync exited {code}:\n{err[-3000:]}"
-    return written(server.requests(since))
+    return [r for r in server.requests(since) if r["path"].startswith("/data/")]
 
 
 def last_seq(server: SandboxHandle) -> int:
@@ -572,11 +574,11 @@ def chaos_phase(name: str, test_db: str, sandbox: SandboxProcess, reference_db: 
     elif name == "resync":
         args, change = ("--resync",), drift(sandbox.handle, rng)
     started = time.monotonic()
-    reference_writes = reference_sync(reference_db, reference, args)
+    reference_requests = reference_sync(reference_db, reference, args)
     reference_seconds = time.monotonic() - started
     sandbox.set_faults(**FAULTS, seed=seed)
-    total = sum(reference_writes.values())
-    restart_after = max(1, int(total * rng.uniform(0.2, 0.8)))
+    total = sum(written(reference_requests).values())
+    restart_after = max(1, int(len(reference_requests) * rng.uniform(0.2, 0.8)))
     run = sync_under_chaos(test_db, sandbox, args, token_every=token_every, restart_after=restart_after)
     found = compare_with_reference(test_db, sandbox.handle, reference_db, reference)
     rerun = None
