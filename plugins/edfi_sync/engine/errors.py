@@ -75,8 +75,8 @@ CATALOGUE: dict[str, CatalogueEntry] = {e.code: e for e in (
     CatalogueEntry(
         "record_missing_on_update", "missing_reference",
         "The record the identity map points at is gone from the ODS (deleted behind the sync's back).",
-        "Nothing to do by hand: its identity-map row was dropped and the record is posted again on the next run "
-        "(or resync the resource now)."),
+        "Nothing to do by hand: the sync posts the record again in the same run (its map row then holds the new "
+        "id); if that POST fails, its own error is logged."),
     CatalogueEntry(
         "bad_request", "data",
         "The ODS/API rejected the request as invalid.",

@@ -99,7 +99,13 @@ class Sender:
 
         async def send(row: dict) -> None:
             try:
-                answered.append((row, await self._request(client, path, row)))
+                answer = await self._request(client, path, row)
+                if row["action"] == "PUT" and answer.status == 404:
+                    # The record vanished from the ODS (deleted behind the sync's back): post its
+                    # staged payload again now, rather than wait for the next run.
+                    row = {**row, "action": "POST", "vanished": True}
+                    answer = await self._request(client, path, row)
+                answered.append((row, answer))
             except Exception as exc:  # systemic (EdFiUnavailable): the step stops, the run fails
                 failures.append(exc)
 
@@ -176,7 +182,9 @@ class Sender:
             if isinstance(response, BaseException):
                 continue
             action = row["action"]
-            if response.ok:
+            if row.get("vanished"):
+                counts["PUT.not_found"] += 1
+            if response.ok or _deleted_by_an_earlier_attempt(action, response):
                 counts[f"{action}.ok"] += 1
                 if action == "DELETE":
                     map_deletes.append({"natural_key_hash": row["natural_key_hash"]})
@@ -217,3 +225,9 @@ class Sender:
                     cur.executemany(queries.engine(name), rows)
                 else:
                     cur.execute(queries.engine(name), {**key, "rows": Jsonb(rows)})
+
+
+def _deleted_by_an_earlier_attempt(action: str, response: ApiResponse) -> bool:
+    """A DELETE retried after a lost answer (dropped connection, timeout, ODS restart) finds the
+    record gone: most likely the earlier attempt deleted it, and gone is what was asked."""
+    return action == "DELETE" and response.status == 404 and response.attempts > 1

@@ -374,7 +374,6 @@ class EdFiClient:
                       params: dict[str, Any] | None = None) -> ApiResponse:
         assert self._session is not None and self.limit is not None
         url = f"{self.settings.base_url}{path}"
-        refreshed = False
         attempt = 0
         async with self.limit:
             while True:
@@ -397,8 +396,9 @@ class EdFiClient:
                     await asyncio.sleep(self._backoff(attempt))
                     continue
                 self.limit.record(status, time.monotonic() - sent)
-                if status == 401 and not refreshed:
-                    refreshed = True  # expired or revoked: one new token, one retry
+                if status == 401 and attempt < self.settings.max_attempts:
+                    # Expired or revoked (an ODS restart forgets its tokens): a new token and a retry,
+                    # again if it happens again during the backoffs; it counts as an attempt.
                     await self._bearer(stale=token)
                     continue
                 if status in RETRYABLE_STATUSES and attempt < self.settings.max_attempts:

@@ -217,6 +217,24 @@ class EdFiStepOperator(BaseOperator):
             self._running.cancel()
 
 
+class CloseEngineRuns:
+    """The sync DAGs' ``on_success_callback`` / ``on_failure_callback`` (the dag-processor runs it):
+    an Airflow run is closed by its DAG run's end, never by age (SPEC §6.1). The last task closes
+    a run whose every step finished; this closes the runs a failed, killed or never-run task left
+    open, so the run ledger never keeps them 'running' and their staged rows can go."""
+
+    def __init__(self, failed: bool, sis_conn_id: str = "edfi_sis"):
+        self.failed, self.sis_conn_id = failed, sis_conn_id
+
+    def __call__(self, context) -> None:
+        from ..engine.runner import close_dag_run
+        from ..hooks.sis import SisDatabaseHook
+
+        for summary in close_dag_run(SisDatabaseHook(self.sis_conn_id).conninfo(), context["run_id"], self.failed):
+            log.warning("DAG run %s ended with engine run %s open: closed as %s", context["run_id"],
+                        summary.run_id, summary.status)
+
+
 class EdFiPostOperator(EdFiStepOperator):
     """POST new records and PUT changed ones (parents before children); emits the resource's Asset."""
 
