@@ -90,16 +90,16 @@ class LiveAirflow:
     def runs(self, dag_id: str) -> list[dict]:
         return self.api("GET", f"/dags/{dag_id}/dagRuns")["dag_runs"]
 
-    def wait_run(self, run_id: str, timeout: float = 180, dag_id: str = "edfi_sync") -> str:
+    def wait_run(self, run_id: str, timeout: float = 360, dag_id: str = "edfi_sync") -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             state = self.api("GET", f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}")["state"]
             if state in ("success", "failed"):
                 return state
             time.sleep(1)
-        raise AssertionError(f"run {run_id} still {state} after {timeout}s")
+        raise AssertionError(f"run {run_id} still {state} after {timeout}s: {self.task_states(run_id, dag_id)}")
 
-    def run(self, conf: dict, dag_id: str = "edfi_sync", timeout: float = 180) -> str:
+    def run(self, conf: dict, dag_id: str = "edfi_sync", timeout: float = 360) -> str:
         """Trigger, wait, and expect success; the run id."""
         run_id = self.trigger(conf, dag_id)
         assert self.wait_run(run_id, timeout, dag_id) == "success", self.task_states(run_id, dag_id)
