@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import pytest
 
-from e2e_helpers import YEAR, sql, sync
+from e2e_helpers import YEAR, database_text, live_tokens, sql, sync
 from edfi_sync.resources import GRAPH, RESOURCES
 from edfi_sync.sandbox.testing import run_sandbox
 
@@ -158,6 +158,11 @@ def test_edfi_sync_dag_syncs_records_sends_nothing_twice_and_never_shows_the_sec
     assert f"post.{SSA} summary" in logs and "extracted" in logs
     assert SECRET not in logs
     assert SECRET not in json.dumps(summaries) + json.dumps(xcoms(second.run_id))
+    # Nor the bearer tokens the tasks shared, nor the database (error log, ledger, map, stage...).
+    tokens = live_tokens(small_sis)
+    assert tokens
+    for secret in (SECRET, *tokens):
+        assert secret not in logs + json.dumps(summaries) + database_text(small_sis)
 
 
 def test_a_dry_run_sends_and_emits_nothing(small_sis, sandbox, dag):

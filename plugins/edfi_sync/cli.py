@@ -180,6 +180,20 @@ def configure_logging(level: int) -> None:
     package.propagate = False
 
 
+def _database_problem(exc: Exception) -> str | None:
+    """The connector database unreachable or not set up, said with its fix (any command); None for
+    anything else. libpq's messages name the host and user, never the password."""
+    import psycopg
+
+    if isinstance(exc, psycopg.OperationalError):
+        return (f"the connector database is unreachable ({str(exc).strip()}). Fix: check AIRFLOW_CONN_EDFI_SIS "
+                f"(host, port, login), or unset it to use the embedded server")
+    missing = (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName, psycopg.errors.UndefinedFunction)
+    if isinstance(exc, missing):
+        return f"the database has no edfi-sync schema ({exc.diag.message_primary}). Fix: run `edfi-sync db init`"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(logging.DEBUG if args.verbose else logging.INFO)
@@ -190,6 +204,12 @@ def main(argv: list[str] | None = None) -> int:
         code = args.func(args) or 0
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        problem = _database_problem(exc)
+        if problem is None:
+            raise
+        print(f"edfi-sync {args.command}: {problem}", file=sys.stderr)
+        return 2
     logging.getLogger("edfi_sync").debug("done in %.2fs", time.perf_counter() - started)
     return code
 

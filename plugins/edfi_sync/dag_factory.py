@@ -24,7 +24,7 @@ from airflow.sdk import DAG, AsyncCallback, DeadlineAlert, DeadlineReference, Pa
 from .alerts.notifier import EdFiSyncNotifier
 from .operators.maintenance import TARGETS, EdFiRetentionOperator
 from .operators.preflight import EdFiPreflightOperator
-from .operators.sync import OPERATORS, EdFiPostsDoneOperator
+from .operators.sync import OPERATORS, CloseEngineRuns, EdFiPostsDoneOperator
 from .resources import GRAPH
 from .resources.graph import POSTS_DONE
 from .timetables import SchoolYearTimetable
@@ -78,7 +78,9 @@ def _sync_dag(dag_id: str, *, schedule: Any, params: dict[str, Param], doc_md: s
     with DAG(dag_id, schedule=schedule, start_date=START, catchup=False, max_active_runs=1, params=params,
              render_template_as_native_obj=True, doc_md=doc_md, tags=["edfi"],
              default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
-             on_failure_callback=EdFiSyncNotifier("failure"), on_success_callback=EdFiSyncNotifier("success"),
+             # The engine runs are closed first, so the alert reports how they ended.
+             on_failure_callback=[CloseEngineRuns(failed=True), EdFiSyncNotifier("failure")],
+             on_success_callback=[CloseEngineRuns(failed=False), EdFiSyncNotifier("success")],
              deadline=deadline) as dag:
         groups: dict[str, TaskGroup] = {}
         tasks = {}

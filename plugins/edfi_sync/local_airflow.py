@@ -134,12 +134,7 @@ class LocalAirflow:
         logs.mkdir(parents=True, exist_ok=True)
         subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True,
                        stdout=open(logs / "db-migrate.log", "w"), stderr=subprocess.STDOUT, timeout=600)
-        procs: list[tuple[str, subprocess.Popen]] = []
-        for name, command in self.components():
-            with open(logs / f"{name}.log", "ab") as log, open(self.pgid_file, "a") as pgids:
-                procs.append((name, subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                                     start_new_session=True)))
-                pgids.write(f"{procs[-1][1].pid}\n")  # at once: a failed start must still be stoppable
+        procs = [(name, self._spawn(name, command, env)) for name, command in self.components()]
         deadline = time.monotonic() + timeout
         while not (self.healthy() and self._workers_ready(logs)):
             dead = [name for name, p in procs if p.poll() is not None]
@@ -154,22 +149,52 @@ class LocalAirflow:
         return all(" ready." in (logs / f"celery-worker-{n}.log").read_text(errors="replace")
                    for n in range(1, self.celery_workers + 1)) if self.celery else True
 
+    def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen:
+        """One component in a session (process group) of its own, recorded at once: a failed start
+        must still be stoppable."""
+        with open(self.home / "logs" / f"{name}.log", "ab") as log:
+            proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        with open(self.pgid_file, "a") as pgids:
+            pgids.write(f"{name} {proc.pid}\n")
+        return proc
+
+    def groups(self) -> dict[str, int]:
+        """The process group of each component that was started (the last start of each)."""
+        lines = self.pgid_file.read_text().splitlines() if self.pgid_file.exists() else []
+        return {parts[0]: int(parts[1]) for parts in (line.split() for line in lines) if len(parts) == 2}
+
+    def kill(self, component: str) -> None:
+        """SIGKILL one component's whole process group (the scheduler's LocalExecutor workers and
+        their task runners with it), as a crashed host would; the others keep running."""
+        stop_groups([self.groups()[component]], timeout=0, sig=signal.SIGKILL)
+
+    def restart(self, component: str, env: dict[str, str], timeout: float = 180) -> None:
+        """Start one component again (after :meth:`kill`) and wait until Airflow is healthy."""
+        proc = self._spawn(component, dict(self.components())[component], env)
+        deadline = time.monotonic() + timeout
+        while not self.healthy():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{component} did not come back; see {self.home / 'logs'}")
+            time.sleep(1)
+
     def stop(self, timeout: float = 30) -> bool:
         """SIGTERM to each component's process group (SIGKILL after ``timeout``); True when one ran."""
         if not self.pgid_file.exists():
             return False
-        stopped = stop_groups([int(line) for line in self.pgid_file.read_text().split()], timeout)
+        # "component pgid" lines; a bare pgid is a line an earlier version wrote.
+        pgids = [int(line.split()[-1]) for line in self.pgid_file.read_text().splitlines() if line.strip()]
+        stopped = stop_groups(pgids, timeout)
         self.pgid_file.unlink()
         return stopped
 
 
-def stop_groups(pgids: list[int], timeout: float = 30) -> bool:
-    """SIGTERM to every process of these groups, SIGKILL to what is left after ``timeout``;
+def stop_groups(pgids: list[int], timeout: float = 30, sig: int = signal.SIGTERM) -> bool:
+    """``sig`` to every process of these groups, SIGKILL to what is left after ``timeout``;
     returns once none is left. True when one was running."""
     running = False
     for pgid in pgids:
         try:
-            os.killpg(pgid, signal.SIGTERM)
+            os.killpg(pgid, sig)
             running = True
         except ProcessLookupError:
             pass

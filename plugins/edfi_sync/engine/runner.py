@@ -131,8 +131,10 @@ class YearSync:
 
     def __enter__(self) -> "YearSync":
         # Autocommit: every atomic group is an explicit transaction() block, never an implicit one
-        # left open by a stray read (which would turn later blocks into savepoints).
-        self.conn = psycopg.connect(self.conninfo, autocommit=True)
+        # left open by a stray read (which would turn later blocks into savepoints). The connection
+        # names the run, so a waiting run can say who holds the step it waits for.
+        self.conn = psycopg.connect(self.conninfo, autocommit=True,
+                                    application_name=f"edfi-sync {self.run_id}"[:63])
         self.conn.execute(queries.engine("session_setup"))
         return self
 
@@ -158,8 +160,12 @@ class YearSync:
     def shared_instance(self) -> bool:
         return self.settings.api_mode == "shared_instance"
 
-    def begin(self) -> None:
-        """Check the year is in scope, record the run, settle the mapping snapshots (idempotent)."""
+    def begin(self, joining: bool = False) -> None:
+        """Check the year is in scope, record the run, settle the mapping snapshots (idempotent).
+
+        A CLI run holds its run lock until its connection closes (SPEC §6.1), and first abandons
+        the CLI runs that died (their lock is free) so their staged rows can go. ``joining``: a
+        partition worker of a CLI run (``sync --partitions N``), whose lock its process holds."""
         row = self.one("year_connection", self.ids)
         if row is None or not row[1]:
             raise OutOfScope(f"school year {self.end_year} has no enabled Ed-Fi connection "
@@ -171,7 +177,10 @@ class YearSync:
         params = {"resources": list(self.options.resources), "resync": self.options.resync,
                   "schools": list(self.options.schools) if self.options.schools else "all",
                   "dry_run": self.options.dry_run}
+        if self.dag_run_id is None and not joining:
+            self.one("run_lock", self.ids)
         with self.conn.transaction():
+            self.conn.execute(queries.engine("runs_abandon"), self.ids)
             self.conn.execute(queries.engine("run_begin"), {
                 **self.ids, "origin": self.origin, "params": Jsonb(params), "dag_id": self.dag_id,
                 "dag_run_id": self.dag_run_id, "task_id": self.task_id})
@@ -270,10 +279,19 @@ class YearSync:
         params = {**self.ids, "resources": [s.resource for s in planned], "phases": [s.phase for s in planned]}
         if self.one("run_open_steps", params)[0]:
             return None
-        results = [StepResult(Step(phase, resource), status, Counter(counts))
-                   for resource, phase, status, counts in self.conn.execute(queries.engine("run_steps"), self.ids)]
         with self.conn.transaction():
-            return self._record_finish(results)
+            return self._record_finish(self._recorded_steps())
+
+    def close(self, failed: bool) -> RunSummary:
+        """Airflow: the DAG run ended with this run still open (a task failed, was killed and not
+        retried, or never ran): record its outcome from what its steps recorded (SPEC §6.1)."""
+        with self.conn.transaction():
+            self.conn.execute(queries.engine("run_steps_abandon"), self.ids)
+            return self._record_finish(self._recorded_steps(), failed)
+
+    def _recorded_steps(self) -> list[StepResult]:
+        return [StepResult(Step(phase, resource), status, Counter(counts))
+                for resource, phase, status, counts in self.conn.execute(queries.engine("run_steps"), self.ids)]
 
     def cancel(self) -> None:
         """Stop the statement in progress (a killed Airflow task); what was recorded stays."""
@@ -300,7 +318,7 @@ class YearSync:
             log.info("%s is toggled OFF for %s: nothing sent, nothing deleted", step.resource, self.end_year)
             return StepResult(step, "toggled_off")
         lock = "_shared" if partition.split else ""
-        self.one(f"step_lock{lock}", params)
+        self._lock_step(step, params, lock)
         try:
             self.conn.execute(queries.engine("resource_run_begin"), {**params, "phase": step.phase})
             result = PHASES[step.phase](self, definition, step, partition)
@@ -316,11 +334,38 @@ class YearSync:
                  dict(result.counts) or "nothing to do")
         return result
 
+    def _lock_step(self, step: Step, params: dict[str, Any], lock: str) -> None:
+        """Wait for the (year, resource) step lock (``lock`` "_shared": a partition's), saying so
+        when another run holds it: two runs of one year (two DAG runs, a CLI sync beside one) take
+        turns, the second then sends only what the first left to do."""
+        if self.one(f"step_try_lock{lock}", params)[0]:
+            return
+        holder = self.one("step_lock_holder", params)
+        log.warning("%s of %s waits: %s is running this step; it goes on once that run's step ends, "
+                    "and then sends only what is left", step.task_id, self.end_year,
+                    holder[0] if holder and holder[0] else "another run")
+        self.one(f"step_lock{lock}", params)
+        log.info("%s of %s: the other run's step ended; going on", step.task_id, self.end_year)
+
     @staticmethod
     def _warn_if_unreconciled(result: StepResult) -> None:
         if result.ods_count is not None and result.ods_count != result.map_count:
             log.warning("%s: the ODS holds %s records but the identity map %s; a resync repairs the drift",
                         result.step.resource, result.ods_count, result.map_count)
+
+
+def close_dag_run(conninfo: str, dag_run_id: str, failed: bool) -> list[RunSummary]:
+    """SPEC §6.1: an Airflow run is closed by its DAG run's end (a DAG-level callback), never by
+    age. The engine runs (one per school year) still open get their outcome; runs already closed
+    by their last task are left as they are."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        still_open = conn.execute(queries.engine("dag_run_open"), {"dag_run_id": dag_run_id}).fetchall()
+    summaries = []
+    for run_id, end_year, dry_run in still_open:
+        with YearSync(end_year, SyncOptions(dry_run=dry_run), run_id=run_id, conninfo=conninfo,
+                      origin="airflow", dag_run_id=dag_run_id) as run:
+            summaries.append(run.close(failed))
+    return summaries
 
 
 class SystemicFailure(RuntimeError):

@@ -90,6 +90,7 @@ def post(run: "YearSync", definition: ResourceDefinition, step: Step, partition:
         run.error_log.marked(definition, skipped, "parent_failed",
                              lambda row: f"not sent: a record it references failed in this run: {row['error_message']}")
         unchanged = cur.execute(queries.engine("mark_unchanged"), params).rowcount
+        run.error_log.resolve_staged(definition, partition)
     counts.update({k: v for k, v in (("duplicate", len(duplicates)), ("skipped", len(skipped)),
                                      ("unchanged", unchanged)) if v})
     if definition.replace_on:

@@ -54,7 +54,7 @@ def post_partition(end_year: int, options: "SyncOptions", run_id: str, conninfo:
             _open_run.__exit__(None, None, None)
         _open_run = YearSync(end_year, options, run_id=run_id, conninfo=conninfo, settings_for=settings_for)
         _open_run.__enter__()
-        _open_run.begin()
+        _open_run.begin(joining=True)
     return _open_run.run_step(step, partition)
 
 

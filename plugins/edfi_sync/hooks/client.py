@@ -32,6 +32,16 @@ class EdFiUnavailable(RuntimeError):
     """Systemic: the ODS/API cannot be reached or refuses our credentials. Fails the run."""
 
 
+def _oauth_answer(text: str) -> dict[str, Any] | None:
+    """An OAuth token answer; None when the body is no such thing (a web page, another API)."""
+    try:
+        answer = json.loads(text)
+    except ValueError:
+        return None
+    token = answer.get("access_token") if isinstance(answer, dict) else None
+    return answer if isinstance(token, str) and token else None
+
+
 @dataclass(frozen=True)
 class EdFiSettings:
     base_url: str
@@ -273,7 +283,12 @@ class EdFiClient:
         verify = self.settings.verify
         ssl_context: ssl.SSLContext | bool
         if isinstance(verify, str):
-            ssl_context = ssl.create_default_context(cafile=verify)
+            try:
+                ssl_context = ssl.create_default_context(cafile=verify)
+            except (OSError, ssl.SSLError) as exc:
+                raise EdFiUnavailable(f"cannot read the CA bundle {verify!r} that the Ed-Fi connection's verify "
+                                      f"extra names ({exc}). Fix: give the path of a PEM file of the CA "
+                                      f"certificates that signed the ODS/API's certificate") from None
         else:
             ssl_context = ssl.create_default_context() if verify else False
         self.limit = AdaptiveLimit(self.settings.max_in_flight)
@@ -299,6 +314,13 @@ class EdFiClient:
         async with self.budget.sending():
             return await coro
 
+    def _certificate_refused(self, exc: aiohttp.ClientConnectorCertificateError) -> EdFiUnavailable:
+        """Verification failed: retrying cannot help, and the fix is the connection's, never verify=false."""
+        return EdFiUnavailable(
+            f"the Ed-Fi API at {self.settings.base_url} presented a TLS certificate that could not be verified "
+            f"({exc.certificate_error}). Fix: if the ODS/API's certificate comes from a private certificate "
+            f"authority, set the Ed-Fi connection's verify extra to the path of that CA's bundle (PEM)")
+
     async def _fetch_token(self) -> None:
         assert self._session is not None
         self.stats["token_fetches"] += 1
@@ -308,24 +330,32 @@ class EdFiClient:
             retry_after = None
             try:
                 async with self._session.post(url, data={"grant_type": "client_credentials"}, auth=auth) as resp:
-                    text = await resp.text()
-                    if resp.status == 200:
-                        payload = json.loads(text)
-                        self._token = payload["access_token"]
-                        self.token_scope = str(payload.get("scope") or "")
-                        lifetime = float(payload.get("expires_in") or 3600)
+                    answer = _oauth_answer(await resp.text()) if resp.status == 200 else None
+                    if resp.status in (404, 405) or (resp.status == 200 and answer is None):
+                        raise EdFiUnavailable(
+                            f"{url} answered {resp.status} with no OAuth token: the Ed-Fi connection's host is not "
+                            f"an Ed-Fi ODS/API. Fix: set it to the API's base URL (the one that serves /oauth/token "
+                            f"and /data/v3)")
+                    if answer is not None:
+                        self._token = answer["access_token"]
+                        self.token_scope = str(answer.get("scope") or "")
+                        lifetime = float(answer.get("expires_in") or 3600)
                         # Refresh before expiry: a token must not die mid-request.
                         self._token_expires = time.time() + max(lifetime * 0.9, lifetime - 60)
                         return
                     if resp.status not in RETRYABLE_STATUSES:
                         raise EdFiUnavailable(
-                            f"the Ed-Fi API refused the client credentials ({resp.status}): check the key and "
-                            f"secret of the Ed-Fi connection")
+                            f"the Ed-Fi API refused the client credentials ({resp.status}). Fix: check the key "
+                            f"(login) and secret (password) of the Ed-Fi connection")
                     # A 429 here is the per-client token limit: its Retry-After says when a slot frees.
                     retry_after = resp.headers.get("Retry-After")
+            except aiohttp.ClientConnectorCertificateError as exc:
+                raise self._certificate_refused(exc) from None
             except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as exc:
                 if attempt == self.settings.max_attempts:
-                    raise EdFiUnavailable(f"cannot reach the Ed-Fi API at {self.settings.base_url}: {exc}") from exc
+                    raise EdFiUnavailable(
+                        f"cannot reach the Ed-Fi API at {self.settings.base_url}: {exc or type(exc).__name__}. Fix: "
+                        f"check the Ed-Fi connection's host and port, and that the ODS/API is up") from exc
             await asyncio.sleep(self._backoff(attempt, retry_after))
         raise EdFiUnavailable(f"the Ed-Fi API at {self.settings.base_url} kept failing the token request")
 
@@ -378,7 +408,6 @@ class EdFiClient:
                       params: dict[str, Any] | None = None) -> ApiResponse:
         assert self._session is not None and self.limit is not None
         url = f"{self.settings.base_url}{path}"
-        refreshed = False
         attempt = 0
         async with self.limit:
             while True:
@@ -391,15 +420,19 @@ class EdFiClient:
                                                      headers={"Authorization": f"Bearer {token}"}) as resp:
                         text = await resp.text()
                         status, headers = resp.status, {k.lower(): v for k, v in resp.headers.items()}
+                except aiohttp.ClientConnectorCertificateError as exc:
+                    raise self._certificate_refused(exc) from None
                 except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError) as exc:
                     if attempt >= self.settings.max_attempts:
-                        raise EdFiUnavailable(f"{method} {path}: no answer after {attempt} attempts ({exc!r})") from exc
+                        raise EdFiUnavailable(f"{method} {path}: no answer after {attempt} attempts ({exc!r}). "
+                                              f"Fix: check that the ODS/API is up, then rerun") from exc
                     self.stats["retries"] += 1
                     await asyncio.sleep(self._backoff(attempt))
                     continue
                 self.limit.record(status, time.monotonic() - sent)
-                if status == 401 and not refreshed:
-                    refreshed = True  # expired or revoked: one new token, one retry
+                if status == 401 and attempt < self.settings.max_attempts:
+                    # Expired or revoked (an ODS restart forgets its tokens): a new token and a retry,
+                    # again if it happens again during the backoffs; it counts as an attempt.
                     await self._bearer(stale=token)
                     continue
                 if status in RETRYABLE_STATUSES and attempt < self.settings.max_attempts:

@@ -84,6 +84,20 @@ def school_ids(value: Any) -> tuple[str, ...] | None:
     return tuple(items)
 
 
+def masked_edfi_settings(conn_id: str):
+    """The year's Ed-Fi connection, its client secret registered with Airflow's log masker: nothing
+    logs it, and should anything ever try, the task log shows *** (an AIRFLOW_CONN_* variable read
+    without Airflow is not masked otherwise)."""
+    from airflow.sdk.log import mask_secret
+
+    from ..engine.runner import edfi_settings
+
+    settings = edfi_settings(conn_id)
+    if settings.client_secret:
+        mask_secret(settings.client_secret)
+    return settings
+
+
 class EdFiStepOperator(BaseOperator):
     """Runs ``YearSync.run_step`` for one resource and phase, per school year of the run.
 
@@ -145,8 +159,8 @@ class EdFiStepOperator(BaseOperator):
         failing: list[str] = []
         for year in years:
             with YearSync(year, options, run_id=f"{context['run_id']}__{year}", conninfo=conninfo,
-                          origin="airflow", dag_id=self.dag_id, dag_run_id=context["run_id"],
-                          task_id=self.task_id) as run:
+                          settings_for=masked_edfi_settings, origin="airflow", dag_id=self.dag_id,
+                          dag_run_id=context["run_id"], task_id=self.task_id) as run:
                 self._running = run
                 try:
                     run.begin()
@@ -210,6 +224,24 @@ class EdFiStepOperator(BaseOperator):
             log.warning("%s.%s killed: stopping; clear the task to resume (it sends only what is left)",
                         self.phase, self.resource)
             self._running.cancel()
+
+
+class CloseEngineRuns:
+    """The sync DAGs' ``on_success_callback`` / ``on_failure_callback`` (the dag-processor runs it):
+    an Airflow run is closed by its DAG run's end, never by age (SPEC §6.1). The last task closes
+    a run whose every step finished; this closes the runs a failed, killed or never-run task left
+    open, so the run ledger never keeps them 'running' and their staged rows can go."""
+
+    def __init__(self, failed: bool, sis_conn_id: str = "edfi_sis"):
+        self.failed, self.sis_conn_id = failed, sis_conn_id
+
+    def __call__(self, context) -> None:
+        from ..engine.runner import close_dag_run
+        from ..hooks.sis import SisDatabaseHook
+
+        for summary in close_dag_run(SisDatabaseHook(self.sis_conn_id).conninfo(), context["run_id"], self.failed):
+            log.warning("DAG run %s ended with engine run %s open: closed as %s", context["run_id"],
+                        summary.run_id, summary.status)
 
 
 class EdFiPostOperator(EdFiStepOperator):
