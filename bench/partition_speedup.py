@@ -91,7 +91,7 @@ def extract_cost(conninfo: str, counts: list[int], year: int = YEAR) -> dict[str
     from edfi_sync.rules.common import SchoolYear
 
     result: dict[str, dict[str, float]] = {}
-    with psycopg.connect(conninfo) as conn:
+    with psycopg.connect(conninfo, autocommit=True) as conn:  # each extract its own transaction
         school_year = SchoolYear.from_setup(year, *(conn.execute(queries.engine("school_year"),
                                                                 {"end_year": year}).fetchone() or ()))
         for name, definition in RESOURCES.items():
