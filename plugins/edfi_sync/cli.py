@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--resync", action="store_true", help="also compare with the ODS and repair drift")
     sync.add_argument("--schools", default="all", help="'all' or comma-separated Ed-Fi schoolIds")
     sync.add_argument("--dry-run", action="store_true", help="compute and report, send nothing")
+    sync.add_argument("--only", nargs="+", action="extend", default=[], metavar="RESOURCE:SIS_KEY",
+                      help="send only these records (e.g. studentSchoolAssociations:12345) and what their keys "
+                           "cascade to; everything else is left as it is")
     sync.set_defaults(func=_handler("engine.cli.sync"))
 
     report = sub.add_parser("report", help="identity map, error log, reconciliation")

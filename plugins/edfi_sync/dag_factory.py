@@ -49,6 +49,11 @@ def sync_params(*, with_resync: bool) -> dict[str, Param]:
     if with_resync:
         params["resync"] = Param(False, type="boolean", title="Resync",
                                  description="also compare with the ODS and repair drift")
+        params["records"] = Param([], type="array", items={"type": "string", "pattern": "^[A-Za-z]+:.+$"},
+                                  title="Records",
+                                  description="only these records, as RESOURCE:SIS_KEY (e.g. "
+                                              "studentSchoolAssociations:12345), and what their keys cascade to; "
+                                              "empty = all. Not with resources or resync")
     return params
 
 
@@ -87,6 +92,6 @@ def school_year_dag() -> DAG:
     of that year; ``airflow backfill create`` fills past years."""
     return _sync_dag(
         "edfi_sync_school_year", schedule=SchoolYearTimetable(), params=sync_params(with_resync=False),
-        operator_args={"resync": True, "year_from_interval": True},
+        operator_args={"resync": True, "records": [], "year_from_interval": True},
         doc_md="Full resync of one school year per run: the `school_years` param, else the year "
                "ending with the data interval (`data_interval_end.year`).")

@@ -47,8 +47,12 @@ def print_summary(summary: RunSummary, out=sys.stdout) -> None:
 def sync(args: argparse.Namespace) -> int:
     schools = None if args.schools.strip().lower() == "all" else tuple(
         s.strip() for s in args.schools.split(",") if s.strip())
-    options = SyncOptions(resources=tuple(args.resource), resync=args.resync, schools=schools,
-                          dry_run=args.dry_run)
+    try:
+        options = SyncOptions(resources=tuple(args.resource), resync=args.resync, schools=schools,
+                              dry_run=args.dry_run, records=tuple(args.only))
+    except ValueError as exc:
+        print(f"sync: {exc}", file=sys.stderr)
+        return 2
     try:
         with YearSync(args.school_year, options, settings_for=cli_settings) as run:
             summary = run.run()
