@@ -26,6 +26,7 @@ CREATE TABLE edfi_sync.delete_plan (
     executed_by text,                     -- the run that executed it (a DAG run id, or cli__...)
     executed_at timestamptz,
     finished_at timestamptz,
+    summary     jsonb,                    -- counts of what it holds, then of what its run did
     message     text                      -- why a run failed
 );
 CREATE INDEX delete_plan_executed ON edfi_sync.delete_plan (executed_by);
@@ -37,8 +38,8 @@ CREATE TABLE edfi_sync.delete_plan_record (
     edfi_id         text,                 -- NULL: a target the ODS does not hold
     natural_key     jsonb,
     role            text    NOT NULL CHECK (role IN ('target', 'dependent')),
-    depends_on      integer,              -- the seq of the record this one references
-    depth           integer NOT NULL DEFAULT 0,
+    depends_on      integer[] NOT NULL DEFAULT '{}',  -- the seqs of the records this one references
+    depth           integer NOT NULL DEFAULT 0,       -- how far from a target
     in_identity_map boolean NOT NULL DEFAULT false,
     sis_object_key  text,
     student_unique_id text,
