@@ -17,6 +17,7 @@ from typing import Any
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG, Param, TaskGroup
 
+from .operators.delete import EdFiDeleteToolOperator
 from .operators.sync import OPERATORS
 from .resources import GRAPH
 from .resources.graph import POSTS_DONE
@@ -95,3 +96,23 @@ def school_year_dag() -> DAG:
         operator_args={"resync": True, "records": [], "year_from_interval": True},
         doc_md="Full resync of one school year per run: the `school_years` param, else the year "
                "ending with the data interval (`data_interval_end.year`).")
+
+
+def delete_dag() -> DAG:
+    """``edfi_delete``: the Delete Tool (SPEC §6.1), one conf-driven task; triggered by the Delete
+    Tool page, never scheduled, so it starts unpaused."""
+    with DAG("edfi_delete", schedule=None, start_date=START, catchup=False, is_paused_upon_creation=False,
+             render_template_as_native_obj=True, tags=["edfi"], params={
+                 "school_year": Param(None, type=["null", "integer"], title="School year",
+                                      description="the end year whose ODS to delete from, e.g. 2025"),
+                 "targets": Param([], type="array", items={"type": "object"}, title="Targets",
+                                  description='a preview of [{"resource": ..., "key": {...}} or {"resource": ..., '
+                                              '"id": ...}]: what they are and what references them'),
+                 "plan": Param(None, type=["null", "string"], title="Plan",
+                               description="run this previewed plan: delete exactly its records, children first"),
+             },
+             doc_md="The Delete Tool: a preview finds the records asked for and every record that references them "
+                    "(GETs only) and stores the plan under this DAG run's id; a run of a plan deletes exactly its "
+                    "records, once, holding the sync's step locks. Never students.") as dag:
+        EdFiDeleteToolOperator(task_id="delete_tool")
+    return dag
