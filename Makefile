@@ -35,9 +35,10 @@ test-fast: install
 bench: install
 	$(BIN)/python -m bench
 
-## The operator pages' screenshots in docs/screenshots/, from the browser test (real sync results).
+## The operator pages' screenshots in docs/screenshots/, from the browser tests (real sync results).
 screenshots: install
 	EDFI_SYNC_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest tests/test_operator_pages.py -k chromium -q
+	EDFI_SYNC_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest tests/test_operator_actions.py -q
 
 ## Stops what `make demo` started: Airflow, the sandbox, the embedded PostgreSQL.
 stop:

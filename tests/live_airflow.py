@@ -33,6 +33,7 @@ from edfi_sync.sandbox.testing import SandboxHandle, run_sandbox
 REPO = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "edfi_sync.cli"]
 USER = "admin"
+VIEWER = "viewer"  # SimpleAuthManager's read-only role: refused every action of the pages
 
 
 def free_port() -> int:
@@ -49,14 +50,15 @@ class LiveAirflow:
                  admin: str, template: str):
         self.url, self.env, self.sis, self.sandbox, self.password = url, env, sis, sandbox, password
         self.user = USER
+        self.passwords = {USER: password, VIEWER: viewer_password(password)}
         self._admin, self._template = admin, template
         self.http = requests.Session()
         self.http.headers["Authorization"] = f"Bearer {self.token()}"
 
     def token(self, user: str = USER, password: str | None = None) -> str:
-        """A JWT for the REST API (and the operator pages)."""
+        """A JWT for the REST API (and the operator pages), of ``admin`` or of the read-only ``viewer``."""
         response = requests.post(f"{self.url}/auth/token", timeout=30,
-                                 json={"username": user, "password": password or self.password})
+                                 json={"username": user, "password": password or self.passwords[user]})
         response.raise_for_status()
         return response.json()["access_token"]
 
@@ -136,6 +138,10 @@ class LiveAirflow:
                                    **env})
 
 
+def viewer_password(admin_password: str) -> str:
+    return f"{admin_password}-viewer"
+
+
 @contextmanager
 def start_live_airflow(admin: str, template: str, home: Path, suffix: str) -> Iterator[LiveAirflow]:
     """Start the sandbox and Airflow; stop every process group at the end."""
@@ -151,7 +157,7 @@ def start_live_airflow(admin: str, template: str, home: Path, suffix: str) -> It
                 edfi_api=json.dumps({"conn_type": "http", "host": sandbox.base_url,
                                      "login": sandbox.key, "password": sandbox.secret}),
                 # Unpausing makes one scheduled run; none more while the session lasts (@daily).
-                extra={"EDFI_SYNC_SCHEDULE": "@daily"})
+                extra={"EDFI_SYNC_SCHEDULE": "@daily"}, users={VIEWER: ("viewer", viewer_password(local.password))})
             local.start(env)
             try:
                 handle = LiveAirflow(local.url, env, sis, sandbox, local.password, admin, template)

@@ -61,28 +61,43 @@ def one(airflow, query: str, *params):
         return conn.execute(query, params).fetchone()
 
 
-def routes(airflow, first: str) -> list[str]:
-    """Every route of the app, its path parameters filled with real values."""
+def routes(airflow, first: str) -> list[tuple[str, str]]:
+    """Every route of the app (method, path), its path parameters filled with real values (an entry
+    of the audit trail: a Delete Tool preview from the command line)."""
     from fastapi.routing import APIRoute
 
     from edfi_sync.ui.app import create_app
 
     error_id = one(airflow, "SELECT min(error_id) FROM edfi_sync.error_log")[0]
-    values = {"error_id": str(error_id), "run_id": quote(first, safe=""), "name": "edfi-sync.css"}
-    paths = [re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], route.path)
-             for route in create_app().routes if isinstance(route, APIRoute)]
-    assert {"/errors", "/errors.csv", "/identity-map", "/identity-map.csv", "/runs", "/runs.csv"} <= set(paths)
-    return ["/edfi-sync" + path for path in paths]
+    cli_fails(airflow, "delete", "--school-year", str(YEAR), "--resource", "programs", "--id", "no-such-id")
+    audit_id = one(airflow, "SELECT max(audit_id) FROM edfi_sync.audit_log")[0]
+    values = {"error_id": str(error_id), "run_id": quote(first, safe=""), "name": "edfi-sync.css",
+              "audit_id": str(audit_id)}
+    found = [(method, "/edfi-sync" + re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], route.path))
+             for route in create_app().routes if isinstance(route, APIRoute) for method in route.methods]
+    assert {"/errors", "/errors.csv", "/identity-map", "/identity-map.csv", "/runs", "/runs.csv", "/resync",
+            "/delete", "/audit"} <= {path.removeprefix("/edfi-sync") for method, path in found if method == "GET"}
+    return found
+
+
+def cli_fails(airflow, *args: str) -> subprocess.CompletedProcess:
+    """`edfi-sync ...` that exits non-zero (a record asked for that is not found is exit 1)."""
+    env = {**os.environ, **{k: airflow.env[k] for k in ("AIRFLOW_CONN_EDFI_SIS", "AIRFLOW_CONN_EDFI_API")}}
+    done = subprocess.run([sys.executable, "-m", "edfi_sync.cli", *args], capture_output=True, timeout=120, env=env)
+    assert done.returncode == 1, done.stderr.decode()
+    return done
 
 
 def test_every_route_needs_an_airflow_login(synced):
     airflow, first, _ = synced
     logged_in = requests.Session()
     logged_in.headers["Authorization"] = f"Bearer {airflow.token()}"
-    for path in routes(airflow, first):
-        anonymous = requests.get(airflow.url + path, timeout=30, allow_redirects=False)
-        assert anonymous.status_code == 401, (path, anonymous.status_code)
-        assert logged_in.get(airflow.url + path, timeout=60).status_code == 200, path
+    for method, path in routes(airflow, first):
+        anonymous = requests.request(method, airflow.url + path, timeout=30, allow_redirects=False)
+        assert anonymous.status_code == 401, (method, path, anonymous.status_code)
+        # an action needs its form's token too: a POST without one is refused, and nothing is done
+        expected = 200 if method == "GET" else 403
+        assert logged_in.request(method, airflow.url + path, timeout=60).status_code == expected, (method, path)
     # a browser gets a page that leads to Airflow's login
     page = requests.get(f"{airflow.url}/edfi-sync/errors", headers={"Accept": "text/html"}, timeout=30)
     assert page.status_code == 401 and "Log in to Airflow" in page.text and "/auth/login?next=" in page.text

@@ -198,7 +198,8 @@ class YearSync:
         self.school_year = SchoolYear.from_setup(self.end_year, *(setup or (None, None)))
         with self.conn.transaction():
             self.conn.execute(queries.engine("run_begin"), {
-                **self.ids, "origin": self.origin, "params": Jsonb(self.options.as_params()), "dag_id": self.dag_id,
+                **self.ids, "origin": self.origin, "dag_id": self.dag_id,
+                "params": Jsonb({**self.options.as_params(), "api_mode": self.settings.api_mode}),
                 "dag_run_id": self.dag_run_id, "task_id": self.task_id})
             if not self.options.dry_run:
                 self.conn.execute(queries.engine("snapshot_lock"), self.ids)
