@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip --disable-pip-version-check
 export EDFI_SYNC_HOME ?= $(CURDIR)/.edfi-sync
 
-.PHONY: install demo test test-fast bench screenshots airflow clean stop
+.PHONY: install demo test test-fast bench bench-quick bench-all bench-extra screenshots airflow clean stop
 
 # The venv is rebuilt whenever pyproject.toml changes; nothing is assumed preinstalled.
 $(BIN)/.installed: pyproject.toml
@@ -32,8 +32,20 @@ test: install
 test-fast: install
 	$(BIN)/python -m pytest tests -m "not e2e"
 
-bench: install
+## Issue 20's figures side by side (bench/results/full.json + .png): scale 100 and 1M records, not in CI.
+bench: install bench-extra
+	$(BIN)/python bench/results.py full
+
+## The same figures at small scale (scale 2, 50k records) in about 5 minutes: bench/results/quick.json + .png.
+bench-quick: install bench-extra
+	$(BIN)/python bench/results.py quick
+
+## Every benchmark script in bench/, one after the other, each printing its own figures.
+bench-all: install
 	$(BIN)/python -m bench
+
+bench-extra: install
+	$(PIP) install -q -e '.[test,bench]' 2>&1 | { grep -v "is ignored" || true; }
 
 ## The operator pages' screenshots in docs/screenshots/, from the browser tests (real sync results).
 screenshots: install

@@ -140,7 +140,10 @@ class RequestTally:
 # ru_maxrss: Linux carries the parent's RSS high-water mark across fork and exec into it, and this
 # parent holds the in-memory sandbox (hundreds of MB at 100k students).
 _LAUNCH = """
-import atexit, runpy, sys
+import atexit, os, runpy, sys
+if os.environ.get('EDFI_SYNC_BENCH_SQL_TIMING'):
+    sys.path.insert(0, os.environ['EDFI_SYNC_BENCH_DIR'])
+    import _sql_timing
 def _peak():
     for line in open('/proc/self/status'):
         if line.startswith('VmHWM:'):
@@ -151,13 +154,17 @@ runpy.run_module('edfi_sync.cli', run_name='__main__', alter_sys=True)
 """
 
 
-def timed_sync(env: dict[str, str], server, timeout: float = 1800) -> SyncRun:
+def timed_sync(env: dict[str, str], server, timeout: float = 1800, extra_args: tuple[str, ...] = ()) -> SyncRun:
     """One `edfi-sync sync` in its own process, timed, its requests tallied, its peak RSS read."""
     server.clear_requests()
     tally = RequestTally(server)
     errors = tempfile.TemporaryFile("w+")  # not a pipe: a chatty run must not block on it
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", _LAUNCH, "sync", "--school-year", str(YEAR)], env=env,
+    command = [sys.executable, "-c", _LAUNCH, "sync", "--school-year", str(YEAR), *extra_args]
+    if os.environ.get("EDFI_SYNC_BENCH_PYSPY"):  # a profile of the sync process (py-spy, raw stacks)
+        command = ["py-spy", "record", "--format", "raw", "--rate", "200", "-o", os.environ["EDFI_SYNC_BENCH_PYSPY"],
+                   "--", *command]
+    proc = subprocess.Popen(command, env={**env, "EDFI_SYNC_BENCH_DIR": str(Path(__file__).resolve().parent)},
                             stdout=subprocess.DEVNULL, stderr=errors, text=True)
     try:
         deadline = time.monotonic() + timeout

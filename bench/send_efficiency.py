@@ -27,7 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _sync_common import WRITES, create_database, demo_template, embedded_server, sync_env, timed_sync  # noqa: E402
 
 CPU_BOUND_RATE = 2_000
-RESOURCES = ("localEducationAgencies", "schools", "students", "studentSchoolAssociations")
+
+
+def resources() -> tuple[str, ...]:
+    """Every resource the sync sends (the registry), so lightbeam sends the same records."""
+    from edfi_sync.resources import RESOURCES
+
+    return tuple(RESOURCES)
 
 
 def send_steps(entries: list[dict]) -> list[dict]:
@@ -80,7 +86,7 @@ def sync_cell(admin: str, template: str, descriptors: Path, in_flight, latency: 
         run = timed_sync(sync_env(conninfo, server, in_flight), server)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         log = server.requests()
-        records = {name: server.records(name) for name in RESOURCES}
+        records = {name: server.records(name) for name in resources()}
     writes, span = send_spans(log)
     cell = {"max_in_flight": in_flight, "latency_ms": latency, "seconds": round(run.seconds, 3),
             "requests": run.requests, "writes": writes, "send_seconds": round(span, 3),
@@ -133,7 +139,7 @@ def lightbeam_cell(records: dict[str, list[dict]], descriptors: Path, in_flight:
             if result.returncode != 0:
                 raise SystemExit(f"lightbeam failed:\n{result.stderr[-3000:]}")
             log = server.requests()
-            sent = {name: len(server.records(name)) for name in RESOURCES}
+            sent = {name: len(server.records(name)) for name in resources()}
     expected = {name: len(rows) for name, rows in records.items()}
     if sent != expected:
         raise SystemExit(f"lightbeam left {sent}, expected {expected}")

@@ -1,9 +1,17 @@
 -- Several SIS rows with one natural key: keep the highest precedence (latest end_year, then highest id).
-WITH ranked AS (
+-- Only keys staged more than once are ranked (a hash aggregate, not a sort of the whole stage).
+WITH repeated AS (
+    SELECT coalesce(natural_key_hash, '') AS key
+      FROM edfi_sync.staged_record
+     WHERE run_id = %(run_id)s AND resource = %(resource)s AND status = 'staged'
+     GROUP BY 1
+    HAVING count(*) > 1
+), ranked AS (
     SELECT seq, first_value(sis_object_key) OVER w AS kept_object_key,
            row_number() OVER w AS rank
       FROM edfi_sync.staged_record
      WHERE run_id = %(run_id)s AND resource = %(resource)s AND status = 'staged'
+       AND coalesce(natural_key_hash, '') IN (SELECT key FROM repeated)
     WINDOW w AS (PARTITION BY natural_key_hash ORDER BY precedence DESC, seq DESC)
 )
 UPDATE edfi_sync.staged_record s

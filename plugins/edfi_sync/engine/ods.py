@@ -52,7 +52,7 @@ def fetch(run: "YearSync", definition: ResourceDefinition, counts: Counter) -> i
             if len(page) < PAGE_SIZE:
                 break
             offset += PAGE_SIZE
-        run.conn.execute(queries.engine("staging_analyze"))
+        run.conn.execute(queries.engine("analyze_ods_record"))
         dropped = run.conn.execute(queries.engine("resync_drop_missing"),
                                    {**params, "dry_run": run.options.dry_run}).fetchone()[0]
     counts["ods_records"] = total

@@ -148,7 +148,7 @@ class YearSync:
         self.school_year: SchoolYear | None = None
         self.mappings = Mappings()
         # Dry run: owners read with their current mapping values instead of a (never taken) snapshot.
-        self._current_owners: set[str] = set()
+        self.current_owners: set[str] = set()
         self.sender = Sender(self)
         self.error_log = ErrorLog(self)
 
@@ -158,6 +158,7 @@ class YearSync:
         # Autocommit: every atomic group is an explicit transaction() block, never an implicit one
         # left open by a stray read (which would turn later blocks into savepoints).
         self.conn = psycopg.connect(self.conninfo, autocommit=True)
+        self.conn.execute(queries.engine("session_setup"))
         return self
 
     def __exit__(self, *exc) -> None:
@@ -217,7 +218,7 @@ class YearSync:
     def _load_mappings(self) -> None:
         if self.options.dry_run:
             rows = self.conn.execute(queries.engine("dry_mappings"),
-                                     {**self.ids, "current": sorted(self._current_owners)})
+                                     {**self.ids, "current": sorted(self.current_owners)})
         else:
             rows = self.conn.execute(queries.engine("snapshot_mappings"), self.ids)
         self.mappings = Mappings.from_rows(rows)
@@ -227,7 +228,7 @@ class YearSync:
         something that is not a resource (sessions) refresh with a resync of a reader."""
         owners = {definition.name} | {owner for owner, _ in definition.mapping_fields if owner not in RESOURCES}
         if self.options.dry_run:
-            self._current_owners |= owners
+            self.current_owners |= owners
             self._load_mappings()
             return
         with self.conn.transaction():

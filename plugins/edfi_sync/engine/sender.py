@@ -165,7 +165,8 @@ class Sender:
         return await client.request("DELETE", f"{path}/{row['edfi_id']}")
 
     def _record(self, definition: ResourceDefinition, batch: list[dict], responses: list, counts: Counter) -> None:
-        """Outcomes of one group of answers: identity map, error log and staged statuses in one transaction."""
+        """Outcomes of one group of answers: identity map, error log and staged statuses in one
+        transaction, one statement each for the whole group."""
         run = self.run
         upserts, map_deletes, errors, resolved, statuses = [], [], [], [], []
         key = {**run.ids, "resource": definition.name}
@@ -177,36 +178,38 @@ class Sender:
             if response.ok:
                 counts[f"{action}.ok"] += 1
                 if action == "DELETE":
-                    map_deletes.append({**key, "natural_key_hash": row["natural_key_hash"]})
+                    map_deletes.append({"natural_key_hash": row["natural_key_hash"]})
                     if row.get("sis_object_key"):  # a stray has none
-                        resolved.append({**key, "sis_object_key": row["sis_object_key"], "reason": "deleted"})
+                        resolved.append({"sis_object_key": row["sis_object_key"], "reason": "deleted"})
                     continue
                 if row.get("old_key_hash"):
-                    map_deletes.append({**key, "natural_key_hash": row["old_key_hash"]})
-                upserts.append({**key, "natural_key_hash": row["natural_key_hash"],
-                                "natural_key": Jsonb(row["natural_key"]),
+                    map_deletes.append({"natural_key_hash": row["old_key_hash"]})
+                upserts.append({"natural_key_hash": row["natural_key_hash"], "natural_key": row["natural_key"],
                                 "sis_object_type": definition.sis_object_type,
                                 "sis_object_key": row["sis_object_key"],
                                 "edfi_id": response.resource_id or row["edfi_id"],
                                 "payload_hash": row["payload_hash"], "student_unique_id": row["student_unique_id"],
                                 "school_ids": row["school_ids"], "status": response.status,
                                 "replace_hash": row.get("replace_hash")})
-                resolved.append({**key, "sis_object_key": row["sis_object_key"], "reason": "sent"})
-                statuses.append({**key, "seq": row["seq"], "status": "sent", "error_code": None,
-                                 "error_message": None})
+                resolved.append({"sis_object_key": row["sis_object_key"], "reason": "sent"})
+                statuses.append({"seq": row["seq"], "status": "sent", "error_code": None, "error_message": None})
                 continue
             error = classify(response.status, response.body, action)
             if response.status == 404:
                 counts[f"{action}.not_found"] += 1
-                map_deletes.append({**key, "natural_key_hash": row.get("old_key_hash") or row["natural_key_hash"]})
+                map_deletes.append({"natural_key_hash": row.get("old_key_hash") or row["natural_key_hash"]})
             else:
                 counts[f"{action}.failed"] += 1
             errors.append(run.error_log.row(definition, row, action, error))
             if "seq" in row:
-                statuses.append({**key, "seq": row["seq"], "status": "failed", "error_code": error.code,
+                statuses.append({"seq": row["seq"], "status": "failed", "error_code": error.code,
                                  "error_message": error.message})
         with run.conn.transaction(), run.conn.cursor() as cur:
             for name, rows in (("map_delete", map_deletes), ("map_upsert", upserts), ("error_insert", errors),
                                ("errors_resolve", resolved), ("staged_set_status", statuses)):
-                if rows:
+                if not rows:
+                    continue
+                if name == "error_insert":  # rare; one row each
                     cur.executemany(queries.engine(name), rows)
+                else:
+                    cur.execute(queries.engine(name), {**key, "rows": Jsonb(rows)})

@@ -1,8 +1,9 @@
 """Extract -> build -> validate -> stage, streamed: memory stays bounded whatever the row count.
 
-Rows come from a server-side cursor in batches, each row goes through the resource's pure
-build rule and its pydantic model (the only validation pass), and lands in
-``edfi_sync.staged_record`` through COPY. The diff then happens in SQL.
+The extract runs into a temporary table with a digest per row; rows the stage memo proves
+unchanged are staged from it in SQL (:mod:`.memo`). The others come from a server-side cursor in
+batches, each row goes through the resource's pure build rule and its pydantic model (the only
+validation pass), and lands in ``edfi_sync.staged_record`` through COPY. The diff then happens in SQL.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from pydantic import ValidationError
 from ..resources import RESOURCES
 from ..resources.base import BuildContext, BuildError, Draft, ResourceDefinition
 from ..rules.common import UnmappedValue
-from . import queries
+from . import memo, queries, statistics
 from .canonical import canonical_json, digest, hash_canonical
+from .memo import ITEMS_PER_ROW, MemoUse
 
 FETCH_SIZE = 2_000
 
@@ -42,6 +44,7 @@ class StagedFailure:
 @dataclass
 class StageResult:
     extracted: int = 0
+    not_rebuilt: int = 0  # extract rows proven unchanged: their records came from the memo
     staged: int = 0
     failures: list[StagedFailure] = field(default_factory=list)  # of the current batch only
     failed: int = 0
@@ -113,7 +116,7 @@ _STAGED_COLUMNS = {
     "run_id": None, "end_year": None, "resource": None, "seq": None, "natural_key_hash": None,
     "natural_key": None, "sis_object_key": None, "payload": None, "payload_hash": None, "school_ids": [],
     "student_unique_id": None, "student_name": None, "precedence": [], "parent_keys": [], "status": "staged",
-    "error_code": None, "error_message": None, "replace_hash": None,
+    "error_code": None, "error_message": None, "replace_hash": None, "source_digest": None,
 }
 
 
@@ -130,62 +133,71 @@ def _failure_row(failure: StagedFailure, key: dict | None, **common: Any) -> tup
                    error_message="; ".join(failure.validation_errors) or failure.message)
 
 
-def _rows(definition: ResourceDefinition, drafts_or_failures: Iterable, run_id: str, end_year: int,
-          result: StageResult, seq: int) -> Iterator[tuple]:
-    for item in drafts_or_failures:
-        seq += 1
-        common = {"run_id": run_id, "end_year": end_year, "resource": definition.name, "seq": seq}
-        key = None
-        if isinstance(item, Draft):
-            try:
-                payload = definition.model.model_validate(item.body).to_json()
-            except ValidationError as exc:
-                # The raw body's key, when it has one, lets children of the failed record be skipped.
-                key, nk_hash = natural_key_hash(definition, item.body)
-                item = StagedFailure(item.sis_object_key, "schema_validation",
-                                     f"{definition.name} record failed schema validation",
-                                     _validation_messages(exc), json.loads(canonical_json(item.body)), nk_hash,
-                                     item.student_unique_id, item.student_name, item.school_ids)
-            else:
-                key, nk_hash = natural_key_hash(definition, payload)
-                text = canonical_json(payload)
-                result.staged += 1
-                yield _staged(**common, natural_key_hash=nk_hash, natural_key=json.dumps(key),
-                              sis_object_key=item.sis_object_key, payload=text,
-                              payload_hash=hash_canonical(text), school_ids=list(item.school_ids),
-                              student_unique_id=item.student_unique_id, student_name=item.student_name,
-                              precedence=list(item.precedence), parent_keys=parent_keys(definition, payload),
-                              replace_hash=replace_hash(definition, payload))
-                continue
-        # Failed builds stay staged: they protect the record from deletion and skip its children.
-        result.failures.append(item)
-        result.failed += 1
-        yield _failure_row(item, key, **common)
+def _rows(definition: ResourceDefinition, source_rows: list[tuple[int, str, list]], run_id: str, end_year: int,
+          result: StageResult) -> Iterator[tuple]:
+    """Staged rows of a batch: (source_seq, source_digest, drafts or failures of that row) each."""
+    for source_seq, source_digest, items in source_rows:
+        if len(items) >= ITEMS_PER_ROW:
+            raise ValueError(f"{definition.name}: one SIS row made {len(items)} records (at most {ITEMS_PER_ROW - 1})")
+        for index, item in enumerate(items):
+            common = {"run_id": run_id, "end_year": end_year, "resource": definition.name,
+                      "seq": source_seq * ITEMS_PER_ROW + index, "source_digest": source_digest}
+            key = None
+            if isinstance(item, Draft):
+                try:
+                    payload = definition.model.model_validate(item.body).to_json()
+                except ValidationError as exc:
+                    # The raw body's key, when it has one, lets children of the failed record be skipped.
+                    key, nk_hash = natural_key_hash(definition, item.body)
+                    item = StagedFailure(item.sis_object_key, "schema_validation",
+                                         f"{definition.name} record failed schema validation",
+                                         _validation_messages(exc), json.loads(canonical_json(item.body)), nk_hash,
+                                         item.student_unique_id, item.student_name, item.school_ids)
+                else:
+                    key, nk_hash = natural_key_hash(definition, payload)
+                    text = canonical_json(payload)
+                    result.staged += 1
+                    yield _staged(**common, natural_key_hash=nk_hash, natural_key=json.dumps(key),
+                                  sis_object_key=item.sis_object_key, payload=text,
+                                  payload_hash=hash_canonical(text), school_ids=list(item.school_ids),
+                                  student_unique_id=item.student_unique_id, student_name=item.student_name,
+                                  precedence=list(item.precedence), parent_keys=parent_keys(definition, payload),
+                                  replace_hash=replace_hash(definition, payload))
+                    continue
+            # Failed builds stay staged: they protect the record from deletion and skip its children.
+            result.failures.append(item)
+            result.failed += 1
+            yield _failure_row(item, key, **common)
 
 
 def stage_resource(conn: psycopg.Connection, definition: ResourceDefinition, ctx: BuildContext, *,
-                   run_id: str, params: dict[str, Any],
+                   run_id: str, params: dict[str, Any], use: MemoUse,
                    record_failures: Callable[[list[StagedFailure]], None]) -> StageResult:
     """Replace the resource's staged rows with what the SIS yields now, in one transaction that
-    also records each batch's build failures."""
+    also records each batch's build failures and updates the memo."""
     result = StageResult()
     end_year = ctx.school_year.end_year
+    memo_params = use.params(run_id, end_year, definition.name)
     with conn.transaction():
         conn.execute(queries.engine("stage_clear"), {"end_year": end_year, "resource": definition.name,
                                                      "run_id": run_id})
-        seq = 0
+        result.extracted = memo.extract(conn, definition, params)
+        conn.execute(queries.engine("hash_joins"))
+        result.not_rebuilt, proven_records = memo.stage_proven(conn, use, memo_params)
         with conn.cursor(name=f"extract_{definition.name}", row_factory=dict_row) as source:
-            source.execute(queries.extract(definition.extract_sql), params)
+            source.execute(queries.engine("source_rows"))
             while rows := source.fetchmany(FETCH_SIZE):
-                result.extracted += len(rows)
-                items = [item for row in rows for item in _drafts(definition, row, ctx)]
+                batch = []
+                for row in rows:
+                    source_seq, source_digest = row.pop("source_seq"), row.pop("source_digest")
+                    batch.append((source_seq, source_digest, list(_drafts(definition, row, ctx))))
                 # Between two FETCHes of the open portal, one COPY per batch.
                 with conn.cursor().copy(queries.engine("stage_copy")) as copy:
-                    for staged in _rows(definition, items, run_id, end_year, result, seq):
+                    for staged in _rows(definition, batch, run_id, end_year, result):
                         copy.write_row(staged)
-                seq += len(items)
                 if result.failures:
                     record_failures(result.failures)
                     result.failures = []
-        conn.execute(queries.engine("staging_analyze"))
+        memo.remember(conn, use, memo_params)
+        statistics.refresh(conn, staged=proven_records + result.staged + result.failed)
     return result

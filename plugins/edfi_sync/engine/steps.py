@@ -16,6 +16,7 @@ from ..resources import GRAPH, RESOURCES
 from ..resources.base import BuildContext, ResourceDefinition
 from ..resources.graph import Step
 from . import ods, queries
+from .memo import memo_use
 from .stage import stage_resource
 
 if TYPE_CHECKING:
@@ -54,8 +55,11 @@ def post(run: "YearSync", definition: ResourceDefinition, step: Step) -> StepRes
     extract_params = {"end_year": run.end_year, "year_start": run.school_year.start,
                       "year_end": run.school_year.end, **dict(definition.extract_params)}
     staged = stage_resource(run.conn, definition, ctx, run_id=run.run_id, params=extract_params,
+                            use=memo_use(run, definition),
                             record_failures=lambda failures: run.error_log.build_failures(definition, failures))
     counts["extracted"] = staged.extracted
+    if staged.not_rebuilt:
+        counts["not_rebuilt"] = staged.not_rebuilt
     if staged.failed:
         counts["build_failed"] = staged.failed
     params = {**run.ids, "resource": definition.name}
@@ -64,6 +68,7 @@ def post(run: "YearSync", definition: ResourceDefinition, step: Step) -> StepRes
         **params, "staged_rows": fingerprint[0], "staged_digest": fingerprint[1]})
     ods_count = ods.fetch(run, definition, counts) if run.options.resync else None
     with run.conn.transaction(), run.conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(queries.engine("hash_joins"))
         duplicates = cur.execute(queries.engine("mark_duplicates"), params).fetchall()
         if duplicates and definition.merge_duplicates:
             counts["merged"], duplicates = len(duplicates), []
