@@ -78,6 +78,19 @@ class LiveAirflow:
                                "AIRFLOW_CONN_EDFI_SIS"]})
         self.sandbox.reset()
 
+    def sql(self, query: str, *params):
+        """A statement on the SIS database: its rows, or the count of rows it changed."""
+        with psycopg.connect(self.sis) as conn:
+            cursor = conn.execute(query, params)
+            return cursor.fetchall() if cursor.description else cursor.rowcount
+
+    def cli(self, *args: str, exit_status: int = 0) -> str:
+        """`edfi-sync ...` on this Airflow's SIS and sandbox; its output as written (CSV keeps \\r\\n)."""
+        done = subprocess.run([*CLI, *args], capture_output=True, timeout=300, env={
+            **os.environ, **{k: self.env[k] for k in ("AIRFLOW_CONN_EDFI_SIS", "AIRFLOW_CONN_EDFI_API")}})
+        assert done.returncode == exit_status, done.stderr.decode()
+        return done.stdout.decode()
+
     # ---- REST --------------------------------------------------------------------------------------
     def api(self, method: str, path: str, **kwargs) -> dict:
         response = self.http.request(method, f"{self.url}/api/v2{path}", timeout=30, **kwargs)

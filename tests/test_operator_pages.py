@@ -13,8 +13,6 @@ import csv
 import io
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -41,24 +39,12 @@ def synced(live_airflow):
     live_airflow.load(None, demo_scale=1)
     with psycopg.connect(live_airflow.sis) as conn:
         conn.execute("UPDATE sis.person SET first_name = %s WHERE person_id = 52", (SCRIPT_NAME,))
-    out = cli(live_airflow, "sync", "--school-year", str(YEAR))
+    out = live_airflow.cli("sync", "--school-year", str(YEAR))
     [first] = re.findall(r"^run (cli__\S+) - school year", out, re.M)
     with psycopg.connect(live_airflow.sis) as conn:
         conn.execute("UPDATE sis.person SET last_name = 'Sandoval' WHERE person_id = 53")
     second = live_airflow.run({"school_years": [YEAR]}, timeout=300)
     return live_airflow, first, second
-
-
-def cli(airflow, *args: str) -> str:
-    """`edfi-sync ...` on the live Airflow's SIS and sandbox; its output as written (CSV keeps \\r\\n)."""
-    env = {**os.environ, **{k: airflow.env[k] for k in ("AIRFLOW_CONN_EDFI_SIS", "AIRFLOW_CONN_EDFI_API")}}
-    return subprocess.run([sys.executable, "-m", "edfi_sync.cli", *args], check=True, capture_output=True,
-                          timeout=120, env=env).stdout.decode()
-
-
-def one(airflow, query: str, *params):
-    with psycopg.connect(airflow.sis) as conn:
-        return conn.execute(query, params).fetchone()
 
 
 def routes(airflow, first: str) -> list[tuple[str, str]]:
@@ -68,9 +54,10 @@ def routes(airflow, first: str) -> list[tuple[str, str]]:
 
     from edfi_sync.ui.app import create_app
 
-    error_id = one(airflow, "SELECT min(error_id) FROM edfi_sync.error_log")[0]
-    cli_fails(airflow, "delete", "--school-year", str(YEAR), "--resource", "programs", "--id", "no-such-id")
-    audit_id = one(airflow, "SELECT max(audit_id) FROM edfi_sync.audit_log")[0]
+    error_id = airflow.sql("SELECT min(error_id) FROM edfi_sync.error_log")[0][0]
+    # a record asked for that is not found: exit 1
+    airflow.cli("delete", "--school-year", str(YEAR), "--resource", "programs", "--id", "no-such-id", exit_status=1)
+    audit_id = airflow.sql("SELECT max(audit_id) FROM edfi_sync.audit_log")[0][0]
     values = {"error_id": str(error_id), "run_id": quote(first, safe=""), "name": "edfi-sync.css",
               "audit_id": str(audit_id)}
     found = [(method, "/edfi-sync" + re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], route.path))
@@ -78,14 +65,6 @@ def routes(airflow, first: str) -> list[tuple[str, str]]:
     assert {"/errors", "/errors.csv", "/identity-map", "/identity-map.csv", "/runs", "/runs.csv", "/resync",
             "/delete", "/audit"} <= {path.removeprefix("/edfi-sync") for method, path in found if method == "GET"}
     return found
-
-
-def cli_fails(airflow, *args: str) -> subprocess.CompletedProcess:
-    """`edfi-sync ...` that exits non-zero (a record asked for that is not found is exit 1)."""
-    env = {**os.environ, **{k: airflow.env[k] for k in ("AIRFLOW_CONN_EDFI_SIS", "AIRFLOW_CONN_EDFI_API")}}
-    done = subprocess.run([sys.executable, "-m", "edfi_sync.cli", *args], capture_output=True, timeout=120, env=env)
-    assert done.returncode == 1, done.stderr.decode()
-    return done
 
 
 def test_every_route_needs_an_airflow_login(synced):
@@ -107,7 +86,7 @@ def test_every_route_needs_an_airflow_login(synced):
 
 def test_a_script_in_a_student_name_is_shown_as_text(synced):
     airflow, *_ = synced
-    student = one(airflow, "SELECT state_id FROM sis.person WHERE person_id = 52")[0]
+    student = airflow.sql("SELECT state_id FROM sis.person WHERE person_id = 52")[0][0]
     html = requests.get(f"{airflow.url}/edfi-sync/errors?" + urlencode({"q": student}), timeout=60,
                         headers={"Authorization": f"Bearer {airflow.token()}"}).text
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
@@ -128,7 +107,7 @@ def test_the_csv_download_is_the_cli_report_and_errors_link_to_their_airflow_tas
     http.headers["Authorization"] = f"Bearer {airflow.token()}"
     download = http.get(f"{airflow.url}/edfi-sync/errors.csv?school_year={YEAR}&status=all", timeout=60)
     assert download.headers["content-type"].startswith("text/csv")
-    assert download.text == cli(airflow, "report", "errors", "--school-year", str(YEAR), "--status", "all",
+    assert download.text == airflow.cli("report", "errors", "--school-year", str(YEAR), "--status", "all",
                                 "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(download.text)))
     assert {r["state"] for r in rows} == {"open", "resolved"}
@@ -155,7 +134,7 @@ def test_filters_that_cannot_be_used_say_why_and_sql_in_any_filter_is_only_a_val
     http.headers.update({"Authorization": f"Bearer {airflow.token()}", "Accept": "text/html"})
     bad = http.get(f"{airflow.url}/edfi-sync/errors?school_year=twenty", timeout=60)
     assert bad.status_code == 400 and "school_year is a school year&#39;s end year such as 2025" in bad.text
-    count = one(airflow, "SELECT count(*) FROM edfi_sync.error_log")[0]
+    count = airflow.sql("SELECT count(*) FROM edfi_sync.error_log")[0][0]
     pages = {"errors": ("school_year", "resource", "error_code", "error_class", "status", "school", "q", "run_id",
                         "sort", "page"),
              "identity-map": ("school_year", "resource", "q", "page"), "runs": ("school_year", "origin", "status", "page")}
@@ -165,7 +144,7 @@ def test_filters_that_cannot_be_used_say_why_and_sql_in_any_filter_is_only_a_val
                 response = http.get(f"{airflow.url}/edfi-sync/{page}{suffix}?" + urlencode({param: INJECTION}),
                                     timeout=60)
                 assert response.status_code in (200, 400), (page, param, response.status_code)
-    assert one(airflow, "SELECT count(*) FROM edfi_sync.error_log")[0] == count
+    assert airflow.sql("SELECT count(*) FROM edfi_sync.error_log")[0][0] == count
 
 
 def test_an_operator_finds_why_a_record_failed_in_chromium(synced, tmp_path):
@@ -176,9 +155,9 @@ def test_an_operator_finds_why_a_record_failed_in_chromium(synced, tmp_path):
     rename_script_student(airflow)
     shots = Path(os.environ.get("EDFI_SYNC_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
-    failing = one(airflow, "SELECT student_unique_id, student_name FROM edfi_sync.error_log "
-                           "WHERE NOT resolved AND resource = 'studentSchoolAssociations' "
-                           "AND student_name NOT LIKE '%%<%%' ORDER BY error_id LIMIT 1")
+    failing = airflow.sql("SELECT student_unique_id, student_name FROM edfi_sync.error_log "
+                          "WHERE NOT resolved AND resource = 'studentSchoolAssociations' "
+                          "AND student_name NOT LIKE '%%<%%' ORDER BY error_id LIMIT 1")[0]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -243,9 +222,9 @@ def test_an_operator_finds_why_a_record_failed_in_chromium(synced, tmp_path):
             # the identity map, searched for a student
             identity = open_from_browse_menu("Ed-Fi Identity Mapping Report")
             page.screenshot(path=str(shots / "identity-map.png"))
-            sent = one(airflow, "SELECT p.state_id, p.first_name || ' ' || p.last_name FROM sis.person p "
-                                "JOIN edfi_sync.identity_map m ON m.student_unique_id = p.state_id "
-                                "WHERE m.resource = 'studentSchoolAssociations' ORDER BY p.person_id LIMIT 1")
+            sent = airflow.sql("SELECT p.state_id, p.first_name || ' ' || p.last_name FROM sis.person p "
+                               "JOIN edfi_sync.identity_map m ON m.student_unique_id = p.state_id "
+                               "WHERE m.resource = 'studentSchoolAssociations' ORDER BY p.person_id LIMIT 1")[0]
             identity.locator("input[name=q]").fill(sent[1])
             identity.get_by_role("button", name="Search").click()
             rows = identity.locator("table tbody tr")

@@ -12,6 +12,9 @@ from typing import Any
 from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
 from fastapi import Request
 
+from ..actions import audit
+from . import database
+
 TERMINAL = ("success", "failed")
 
 
@@ -25,6 +28,19 @@ def _dag_bag():
 def new_run_id(action: str) -> str:
     """The id of an action's DAG run, chosen before it is triggered (the audit entry names it)."""
     return f"{action}__{datetime.now(timezone.utc).isoformat()}"
+
+
+def start(request: Request, user: BaseUser, action: str, dag_id: str, conf: dict[str, Any],
+          school_year: int | None, params: dict[str, Any] | None = None) -> int:
+    """Trigger ``dag_id`` with ``conf`` and write the action's audit entry (``params``, else the
+    conf) with the run's id, together: when Airflow refuses the run, no entry is left behind. The
+    entry's id."""
+    run_id = new_run_id(action)
+    with database.connect(role=database.OPERATOR_ROLE) as conn, conn.transaction():
+        audit_id = audit.record(conn, actor=user.get_name(), origin="ui", action=action, school_year=school_year,
+                                params=params or conf, dag_id=dag_id, dag_run_id=run_id)
+        trigger(request, user, dag_id, conf, run_id)
+    return audit_id
 
 
 def trigger(request: Request, user: BaseUser, dag_id: str, conf: dict[str, Any], run_id: str) -> str:

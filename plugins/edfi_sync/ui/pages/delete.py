@@ -17,7 +17,6 @@ from ...deletion.plan import BadTarget, Target, checked, deletable_resources, ke
 from ...reports import store
 from .. import airflow_runs, csrf, database, render
 from ..auth import DeleteUser
-from .errors import start_run
 
 router = APIRouter()
 MAX_CSV = 1 << 20  # bytes
@@ -92,7 +91,7 @@ async def run_plan(request: Request, audit_id: int, user: DeleteUser) -> Redirec
         if not entry["plan_id"]:
             raise HTTPException(409, "this preview has no plan yet: wait for its DAG run to end")
         conf = {"school_year": entry["school_year"], "targets": [], "plan": entry["plan_id"]}
-        return start_run(request, user, "delete", "edfi_delete", conf, entry["school_year"],
+        return airflow_runs.start(request, user, "delete", "edfi_delete", conf, entry["school_year"],
                          params={**conf, "preview": audit_id})
 
     new_id = await run_in_threadpool(run)
@@ -101,7 +100,7 @@ async def run_plan(request: Request, audit_id: int, user: DeleteUser) -> Redirec
 
 async def _preview(request: Request, user, year: int, targets: list[Target]) -> RedirectResponse:
     conf = {"school_year": year, "targets": [t.as_dict() for t in targets], "plan": None}
-    audit_id = await run_in_threadpool(start_run, request, user, "delete_preview", "edfi_delete", conf, year)
+    audit_id = await run_in_threadpool(airflow_runs.start, request, user, "delete_preview", "edfi_delete", conf, year)
     return RedirectResponse(f"{render.base(request)}/delete?audit_id={audit_id}", status_code=303)
 
 

@@ -99,18 +99,7 @@ def _retry(request: Request, user, rows: list[dict]) -> int:
         raise HTTPException(400, "none of these errors names a SIS record to send again")
     audit_id = None
     for year, records in by_year.items():  # one run per school year: each sends only its own records
-        audit_id = start_run(request, user, "retry", "edfi_sync", {"school_years": [year], "records": records},
+        audit_id = airflow_runs.start(request, user, "retry", "edfi_sync", {"school_years": [year], "records": records},
                              school_year=year)
     return audit_id
 
-
-def start_run(request: Request, user, action: str, dag_id: str, conf: dict, school_year: int | None,
-              params: dict | None = None) -> int:
-    """Trigger ``dag_id`` with ``conf`` and write the audit entry with the run's id, together: when
-    Airflow refuses the run, no entry is left behind."""
-    run_id = airflow_runs.new_run_id(action)
-    with database.connect(role=database.OPERATOR_ROLE) as conn, conn.transaction():
-        audit_id = audit.record(conn, actor=user.get_name(), origin="ui", action=action, school_year=school_year,
-                                params=params or conf, dag_id=dag_id, dag_run_id=run_id)
-        airflow_runs.trigger(request, user, dag_id, conf, run_id)
-    return audit_id

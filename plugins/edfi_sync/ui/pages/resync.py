@@ -15,7 +15,6 @@ from ...reports import store
 from ...resources import GRAPH
 from .. import airflow_runs, csrf, database, render
 from ..auth import SyncUser
-from .errors import start_run
 
 router = APIRouter()
 
@@ -46,7 +45,7 @@ async def resync(request: Request, user: SyncUser) -> RedirectResponse:
     except ValueError as exc:
         raise HTTPException(400, f"choose a school year and known resources ({exc})") from None
     action = "resync_preview" if conf["dry_run"] else "resync"
-    audit_id = await run_in_threadpool(start_run, request, user, action, "edfi_sync", conf, year)
+    audit_id = await run_in_threadpool(airflow_runs.start, request, user, action, "edfi_sync", conf, year)
     return RedirectResponse(f"{render.base(request)}/resync?audit_id={audit_id}", status_code=303)
 
 
@@ -61,7 +60,7 @@ async def run_previewed(request: Request, audit_id: int, user: SyncUser) -> Redi
         if entry is None or entry["action"] != "resync_preview":
             raise HTTPException(404, f"no resync preview in the audit trail with id {audit_id}")
         conf = {**entry["params"], "dry_run": False}
-        return start_run(request, user, "resync", "edfi_sync", conf, entry["school_year"],
+        return airflow_runs.start(request, user, "resync", "edfi_sync", conf, entry["school_year"],
                          params={**conf, "preview": audit_id})
 
     new_id = await run_in_threadpool(run)
