@@ -137,13 +137,16 @@ def test_filters_that_cannot_be_used_say_why_and_sql_in_any_filter_is_only_a_val
     count = airflow.sql("SELECT count(*) FROM edfi_sync.error_log")[0][0]
     pages = {"errors": ("school_year", "resource", "error_code", "error_class", "status", "school", "q", "run_id",
                         "sort", "page"),
-             "identity-map": ("school_year", "resource", "q", "page"), "runs": ("school_year", "origin", "status", "page")}
+             "identity-map": ("school_year", "resource", "q", "page"), "runs": ("school_year", "origin", "status", "page"),
+             # the action pages (a typed id is refused by FastAPI itself: 422)
+             "audit": ("school_year", "action"), "resync": ("audit_id",),
+             "delete": ("school_year", "resource", "key.programName", "audit_id")}
     for page, params in pages.items():
         for param in params:
-            for suffix in ("", ".csv"):
+            for suffix in ("", ".csv") if page in ("errors", "identity-map", "runs") else ("",):
                 response = http.get(f"{airflow.url}/edfi-sync/{page}{suffix}?" + urlencode({param: INJECTION}),
                                     timeout=60)
-                assert response.status_code in (200, 400), (page, param, response.status_code)
+                assert response.status_code in (200, 400, 422), (page, param, response.status_code)
     assert airflow.sql("SELECT count(*) FROM edfi_sync.error_log")[0][0] == count
 
 

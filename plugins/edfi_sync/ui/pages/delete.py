@@ -24,9 +24,6 @@ MAX_CSV = 1 << 20  # bytes
 
 @router.get("/delete", response_class=HTMLResponse)
 def delete_page(request: Request, user: DeleteUser, audit_id: int | None = None) -> HTMLResponse:
-    params = request.query_params
-    resources = deletable_resources()
-    resource = params.get("resource") if params.get("resource") in resources else resources[0]
     with database.connect() as conn:
         years = store.school_years(conn)
         entry = audit.entry(conn, audit_id) if audit_id else None
@@ -34,10 +31,17 @@ def delete_page(request: Request, user: DeleteUser, audit_id: int | None = None)
             raise HTTPException(404, f"no Delete Tool action in the audit trail with id {audit_id}")
         state = airflow_runs.state("edfi_delete", entry["dag_run_id"]) if entry else None
         plan = tool.load(conn, entry["plan_id"]) if entry and entry["plan_id"] else None
+    # The form: what the query asks for (a 409 row's link), else what the preview shown asked for.
+    params, resources = request.query_params, deletable_resources()
+    asked = ((entry or {}).get("params") or {}).get("targets") or [{}]
+    resource = next((r for r in (params.get("resource"), asked[0].get("resource")) if r in resources), resources[0])
+    key = {k[4:]: v for k, v in params.items() if k.startswith("key.")} \
+        or ((asked[0].get("key") or {}) if asked[0].get("resource") == resource else {})
     year = params.get("school_year")
+    school_year = int(year) if year and year.isdigit() \
+        else (entry or {}).get("school_year") or (years[0] if years else None)
     return render.page(request, "delete.html", user=user, years=years, resources=resources, resource=resource,
-                       key_names=key_names(resource), key={k[4:]: v for k, v in params.items() if k.startswith("key.")},
-                       school_year=int(year) if year and year.isdigit() else (years[0] if years else None),
+                       key_names=key_names(resource), key=key, school_year=school_year,
                        entry=entry, state=state, plan=plan, paused=airflow_runs.paused("edfi_delete"))
 
 
