@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip --disable-pip-version-check
 export EDFI_SYNC_HOME ?= $(CURDIR)/.edfi-sync
 
-.PHONY: install demo test test-fast bench bench-quick bench-all bench-extra screenshots airflow clean stop
+.PHONY: install demo test test-fast bench bench-quick bench-all bench-extra screenshots soak airflow clean stop
 
 # The venv is rebuilt whenever pyproject.toml changes; nothing is assumed preinstalled.
 $(BIN)/.installed: pyproject.toml
@@ -51,6 +51,12 @@ bench-extra: install
 screenshots: install
 	EDFI_SYNC_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest tests/test_operator_pages.py -k chromium -q
 	EDFI_SYNC_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest tests/test_operator_actions.py -q
+
+## The reliability soak (docs/reliability.md): Airflow kills, then chaos and kill-point rounds until
+## SOAK_MINUTES is up; prints the summary and writes it to bench/out/soak.json. SOAK_SEED replays.
+SOAK_MINUTES ?= 30
+soak: install
+	SOAK_MINUTES=$(SOAK_MINUTES) $(BIN)/python -m pytest tests/test_airflow_reliability.py tests/test_soak.py -s -p no:cacheprovider
 
 ## Stops what `make demo` started: Airflow, the sandbox, the embedded PostgreSQL.
 stop:

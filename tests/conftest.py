@@ -119,3 +119,26 @@ def live_airflow(pg_admin_conninfo, migrated_template, tmp_path_factory):
     with start_live_airflow(pg_admin_conninfo, migrated_template, tmp_path_factory.mktemp("live"),
                             uuid.uuid4().hex[:8]) as airflow:
         yield airflow
+
+
+@pytest.fixture(scope="session")
+def reliability_tally():
+    """What the reliability tests injected, survived and compared (tests/reliability.py); `make soak`
+    prints it at its end."""
+    from reliability import Tally
+
+    return Tally()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "soak: the reliability soak; runs only with SOAK_MINUTES set (make soak)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The soak (tests/test_soak.py) runs only when SOAK_MINUTES asks for it (`make soak`)."""
+    if os.environ.get("SOAK_MINUTES"):
+        return
+    soak = [item for item in items if item.get_closest_marker("soak")]
+    if soak:
+        config.hook.pytest_deselected(items=soak)
+        items[:] = [item for item in items if not item.get_closest_marker("soak")]

@@ -14,10 +14,12 @@ import sys
 import time
 from collections import Counter
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import psycopg
+from psycopg import sql as pgsql
 
 from edfi_sync.hooks.client import EdFiSettings
 from edfi_sync.engine.runner import SyncOptions, YearSync
@@ -30,10 +32,14 @@ CLI = [sys.executable, "-m", "edfi_sync.cli"]
 SERVER_FIELDS = ("id", "_etag", "_lastModifiedDate")
 
 
-def load_demo(scale: float, descriptors: Path) -> None:
-    """`edfi-sync demo-data` into the database of AIRFLOW_CONN_EDFI_SIS (the sis_db fixture's)."""
+def load_demo(scale: float, descriptors: Path, sis: str | None = None) -> None:
+    """`edfi-sync demo-data` into the database ``sis`` (a conninfo), else that of
+    AIRFLOW_CONN_EDFI_SIS (the sis_db fixture's)."""
+    from edfi_sync.connections import postgres_airflow_json
+
+    env = {**os.environ, **({"AIRFLOW_CONN_EDFI_SIS": postgres_airflow_json(sis)} if sis else {})}
     subprocess.run([*CLI, "demo-data", "--scale", str(scale), "--descriptors-out", str(descriptors)],
-                   check=True, capture_output=True, text=True, timeout=120)
+                   check=True, capture_output=True, text=True, timeout=300, env=env)
 
 
 @contextmanager
@@ -50,8 +56,8 @@ def api_env(server: SandboxHandle, max_in_flight: int = 8) -> dict[str, str]:
         "extra": {"max_in_flight": max_in_flight}})}
 
 
-def start_sync(env: dict[str, str], *extra: str) -> subprocess.Popen:
-    return subprocess.Popen([*CLI, "sync", "--school-year", str(YEAR), *extra], env=env, text=True,
+def start_sync(env: dict[str, str], *extra: str, year: int = YEAR) -> subprocess.Popen:
+    return subprocess.Popen([*CLI, "sync", "--school-year", str(year), *extra], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -77,6 +83,17 @@ def kill_hard(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
+
+
+def wait_while_running(proc: subprocess.Popen, ready: Callable[[], object], what: str, timeout: float = 120,
+                       every: float = 0.003) -> None:
+    """Poll ``ready`` until it holds; the sync ``proc`` ending first, or the timeout, fails."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if proc.poll() is not None:
+            raise AssertionError(f"the sync ended ({proc.returncode}) before {what}")
+        assert time.monotonic() < deadline, f"no {what} within {timeout}s"
+        time.sleep(every)
 
 
 def writes(server: SandboxHandle, since: int = 0) -> list[dict]:
@@ -117,12 +134,12 @@ def sync_killed_after_writes(env: dict[str, str], server: SandboxHandle, count: 
         kill_hard(proc)
 
 
-def expected_records(conninfo: str, server: SandboxHandle) -> dict[str, dict[str, dict]]:
+def expected_records(conninfo: str, server: SandboxHandle, year: int = YEAR) -> dict[str, dict[str, dict]]:
     """What the rules produce now, per resource: natural-key hash -> payload (a dry run's staging,
     read before the run clears it); also whether each is unchanged against the identity map."""
     produced: dict[str, dict[str, dict]] = {}
     settings = EdFiSettings(base_url=server.base_url, client_key=server.key, client_secret=server.secret)
-    with YearSync(YEAR, SyncOptions(dry_run=True), conninfo=conninfo, settings_for=lambda _: settings) as run:
+    with YearSync(year, SyncOptions(dry_run=True), conninfo=conninfo, settings_for=lambda _: settings) as run:
         run.begin()
         for step in GRAPH.steps(()):
             if step.phase == "post":
@@ -136,38 +153,85 @@ def expected_records(conninfo: str, server: SandboxHandle) -> dict[str, dict[str
     return produced
 
 
-def assert_converged(conninfo: str, server: SandboxHandle) -> dict[str, int]:
-    """The ODS holds every record the rules produce exactly once, equal to its payload; the identity
-    map is the ODS (same ids, one row each) and says every record is current. Returns ODS counts."""
+def ods_records(server: SandboxHandle, resource: str, year: int | None = None) -> list[dict]:
+    """A resource's records as the ODS holds them, without what the server adds (id, etag, dates)."""
+    return [{k: v for k, v in record.items() if k not in SERVER_FIELDS} for record in server.records(resource, year)]
+
+
+def reference_records(server: SandboxHandle, year: int | None = None) -> dict[str, dict[str, dict]]:
+    """What a fault-free sync left in its (fresh) sandbox, in the form of :func:`expected_records`."""
     from edfi_sync.engine.stage import natural_key_hash
 
-    expected = expected_records(conninfo, server)
-    counts = {}
+    return {name: {natural_key_hash(definition, record)[1]: {"payload": record, "unchanged": None}
+                   for record in ods_records(server, name, year)}
+            for name, definition in RESOURCES.items()}
+
+
+@dataclass
+class Divergence:
+    """How an ODS and its identity map differ from what they should hold; converged when empty."""
+
+    problems: list[str] = field(default_factory=list)
+    lost: int = 0  # records that should be in the ODS and are not
+    duplicated: int = 0  # natural keys held twice, and records nothing produces
+    counts: dict[str, int] = field(default_factory=dict)  # ODS records per resource
+
+    def __bool__(self) -> bool:
+        return bool(self.problems)
+
+
+def divergence(conninfo: str, server: SandboxHandle, expected: dict[str, dict[str, dict]] | None = None,
+               year: int = YEAR, ods_year: int | None = None) -> Divergence:
+    """Compare the ODS record by record (ids aside) with ``expected`` (default: what the rules
+    produce now), and the identity map with the ODS (same ids, one row each). ``ods_year``: the
+    sandbox store of a year-specific ODS."""
+    from edfi_sync.engine.stage import natural_key_hash
+
+    expected = expected_records(conninfo, server, year) if expected is None else expected
+    found = Divergence()
     with psycopg.connect(conninfo) as conn:
         for name, definition in RESOURCES.items():
-            ods = server.records(name)
+            ods = server.records(name, ods_year)
             by_key: dict[str, dict] = {}
             for record in ods:
                 _, key_hash = natural_key_hash(definition, record)
-                assert key_hash not in by_key, f"{name}: two ODS records with one natural key: {record}"
+                if key_hash in by_key:
+                    found.duplicated += 1
+                    found.problems.append(f"{name}: two ODS records with one natural key: {record}")
                 by_key[key_hash] = record
             want = expected.get(name, {})
             missing, extra = set(want) - set(by_key), set(by_key) - set(want)
-            assert not missing, f"{name}: {len(missing)} produced records missing from the ODS"
+            if missing:
+                found.lost += len(missing)
+                found.problems.append(f"{name}: {len(missing)} produced records missing from the ODS")
             # Students are never deleted (SPEC §5.3): the ODS keeps those the SIS dropped; programs wait
             # for a resync on all schools (seed 001).
             kept = not definition.deletable or definition.deleted_only_by_all_schools_resync
-            assert not extra or kept, f"{name}: {len(extra)} ODS records the SIS does not produce"
+            if extra and not kept:
+                found.duplicated += len(extra)
+                found.problems.append(f"{name}: {len(extra)} ODS records the SIS does not produce")
             for key_hash, item in want.items():
+                if key_hash not in by_key:
+                    continue
                 stored = {k: v for k, v in by_key[key_hash].items() if k not in SERVER_FIELDS}
-                assert stored == item["payload"], f"{name}: ODS record differs from the SIS: {stored}"
-                assert item["unchanged"], f"{name}: the identity map is not current for {item['payload']}"
+                if stored != item["payload"]:
+                    found.problems.append(f"{name}: ODS record differs: {stored} != {item['payload']}")
+                if item["unchanged"] is False:
+                    found.problems.append(f"{name}: the identity map is not current for {item['payload']}")
             mapped = conn.execute("SELECT natural_key_hash, edfi_id FROM edfi_sync.identity_map "
-                                  "WHERE end_year = %s AND resource = %s", (YEAR, name)).fetchall()
-            assert dict(mapped) == {key: record["id"] for key, record in by_key.items()}, \
-                f"{name}: the identity map is not the ODS"
-            counts[name] = len(ods)
-    return counts
+                                  "WHERE end_year = %s AND resource = %s", (year, name)).fetchall()
+            if dict(mapped) != {key: record["id"] for key, record in by_key.items()}:
+                found.problems.append(f"{name}: the identity map is not the ODS")
+            found.counts[name] = len(ods)
+    return found
+
+
+def assert_converged(conninfo: str, server: SandboxHandle) -> dict[str, int]:
+    """The ODS holds every record the rules produce exactly once, equal to its payload; the identity
+    map is the ODS (same ids, one row each) and says every record is current. Returns ODS counts."""
+    found = divergence(conninfo, server)
+    assert not found, "\n".join(found.problems[:20])
+    return found.counts
 
 
 def assert_sends_nothing(env: dict[str, str], server: SandboxHandle) -> None:
@@ -187,3 +251,19 @@ def sql(conninfo: str, query: str, *params):
     with psycopg.connect(conninfo) as conn:
         cursor = conn.execute(query, params)
         return cursor.fetchall() if cursor.description else cursor.rowcount
+
+
+def database_text(conninfo: str, *, leave_out: tuple[str, ...] = ("token_cache",)) -> str:
+    """Every row of every table of the sis and edfi_sync schemas as text (to search it for secrets)."""
+    with psycopg.connect(conninfo) as conn:
+        tables = conn.execute("SELECT table_schema, table_name FROM information_schema.tables "
+                              "WHERE table_schema IN ('sis', 'edfi_sync') AND table_type = 'BASE TABLE'").fetchall()
+        return "\n".join(
+            row[0] or "" for schema, table in tables if table not in leave_out
+            for row in conn.execute(pgsql.SQL("SELECT string_agg(t::text, E'\\n') FROM {}.{} t").format(
+                pgsql.Identifier(schema), pgsql.Identifier(table))))
+
+
+def live_tokens(conninfo: str) -> list[str]:
+    """The bearer tokens the runs cached (edfi_sync.token_cache, the one place they are kept)."""
+    return [token for token, in sql(conninfo, "SELECT access_token FROM edfi_sync.token_cache")]

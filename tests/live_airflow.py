@@ -46,9 +46,11 @@ class LiveAirflow:
     """A handle on the session's Airflow: its REST API (as ``admin``), the SIS database its tasks
     use (``sis``, a conninfo) and the sandbox they send to."""
 
-    def __init__(self, url: str, env: dict[str, str], sis: str, sandbox: SandboxHandle, password: str,
-                 admin: str, template: str):
-        self.url, self.env, self.sis, self.sandbox, self.password = url, env, sis, sandbox, password
+    def __init__(self, local: LocalAirflow, env: dict[str, str], sis: str, sandbox: SandboxHandle, admin: str,
+                 template: str):
+        self.local, self.url, self.password = local, local.url, local.password
+        self.env, self.sis, self.sandbox = env, sis, sandbox
+        self.xcom_dir = Path(env["AIRFLOW__COMMON_IO__XCOM_OBJECTSTORAGE_PATH"].removeprefix("file://"))
         self.user = USER
         self.passwords = {USER: password, VIEWER: viewer_password(password)}
         self._admin, self._template = admin, template
@@ -103,16 +105,16 @@ class LiveAirflow:
     def runs(self, dag_id: str) -> list[dict]:
         return self.api("GET", f"/dags/{dag_id}/dagRuns")["dag_runs"]
 
-    def wait_run(self, run_id: str, timeout: float = 180, dag_id: str = "edfi_sync") -> str:
+    def wait_run(self, run_id: str, timeout: float = 360, dag_id: str = "edfi_sync") -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             state = self.api("GET", f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}")["state"]
             if state in ("success", "failed"):
                 return state
             time.sleep(1)
-        raise AssertionError(f"run {run_id} still {state} after {timeout}s")
+        raise AssertionError(f"run {run_id} still {state} after {timeout}s: {self.task_states(run_id, dag_id)}")
 
-    def run(self, conf: dict, dag_id: str = "edfi_sync", timeout: float = 180) -> str:
+    def run(self, conf: dict, dag_id: str = "edfi_sync", timeout: float = 360) -> str:
         """Trigger, wait, and expect success; the run id."""
         run_id = self.trigger(conf, dag_id)
         assert self.wait_run(run_id, timeout, dag_id) == "success", self.task_states(run_id, dag_id)
@@ -143,6 +145,34 @@ class LiveAirflow:
                                   f"logs/{try_number}", params={"full_content": "true"})["content"]
         return "\n".join(line.get("event", "") if isinstance(line, dict) else str(line) for line in content)
 
+    # ---- crashes ------------------------------------------------------------------------------------
+    def task_process(self, run_id: str, task_id: str, dag_id: str = "edfi_sync") -> int | None:
+        """The PID of a running task's runner: its command line names the task instance's id
+        ("airflow worker -- <id>"); None when it is not running."""
+        ti = self.api("GET", f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances/{task_id}")
+        wanted = f"airflow worker -- {ti['id']}"
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                if cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace").strip() == wanted:
+                    return int(cmdline.parent.name)
+            except OSError:
+                continue
+        return None
+
+    def crash_scheduler(self, timeout: float = 180) -> float:
+        """kill -9 the scheduler's process group (its LocalExecutor workers and the tasks they run go
+        with it), wait until Airflow declares it dead (no heartbeat for scheduler_health_check_threshold,
+        30 s: only then does a new scheduler reset the task instances the dead one ran), and start it
+        again; the other components keep running. Returns the seconds it was away."""
+        down = time.monotonic()
+        self.local.kill("scheduler")
+        deadline = down + timeout
+        while self.api("GET", "/monitor/health")["scheduler"]["status"] == "healthy":
+            assert time.monotonic() < deadline, "Airflow never saw the scheduler die"
+            time.sleep(1)
+        self.local.restart("scheduler", self.env)
+        return time.monotonic() - down
+
     def rerun(self, *args: str, **env: str) -> subprocess.CompletedProcess:
         """`edfi-sync airflow rerun ...` against this Airflow."""
         return subprocess.run([*CLI, "airflow", "rerun", *args], capture_output=True, text=True, timeout=300,
@@ -169,11 +199,12 @@ def start_live_airflow(admin: str, template: str, home: Path, suffix: str) -> It
                 metadata=create_database(admin, f"airflow_live_{suffix}"), sis=sis,
                 edfi_api=json.dumps({"conn_type": "http", "host": sandbox.base_url,
                                      "login": sandbox.key, "password": sandbox.secret}),
+                xcom_dir=home / "xcom",  # as make demo: large XComs go to files (the maintenance DAG prunes them)
                 # Unpausing makes one scheduled run; none more while the session lasts (@daily).
                 extra={"EDFI_SYNC_SCHEDULE": "@daily"}, users={VIEWER: ("viewer", viewer_password(local.password))})
             local.start(env)
             try:
-                handle = LiveAirflow(local.url, env, sis, sandbox, local.password, admin, template)
+                handle = LiveAirflow(local, env, sis, sandbox, admin, template)
                 deadline = time.monotonic() + 120
                 while not handle.api("GET", "/dags", params={"dag_id_pattern": "edfi_sync"})["dags"]:
                     assert time.monotonic() < deadline, "the dag-processor never listed edfi_sync"

@@ -55,17 +55,20 @@ def test_task_graph_is_the_resource_dependency_graph(dagbag, dag_id):
     deletable = {n for n in names if RESOURCES[n].deletable}
     updated = {n for n in names if RESOURCES[n].updates_after}
     assert {t.task_id for t in dag.tasks} == ({f"post.{n}" for n in names} | {f"update.{n}" for n in updated}
-                                             | {f"delete.{n}" for n in deletable} | {"posts_done"})
+                                             | {f"delete.{n}" for n in deletable} | {"posts_done", "preflight"})
     for task in dag.tasks:
-        if task.task_id != "posts_done":
+        if task.task_id not in ("posts_done", "preflight"):
             assert task.task_group.group_id == task.task_id.split(".")[0]
+    # SPEC §6.1: preflight is the first task, before every other.
+    assert dag.get_task("preflight").upstream_task_ids == set()
+    assert all("preflight" in ancestors(dag, t.task_id) for t in dag.tasks if t.task_id != "preflight")
 
     for name in names:
         closure = upstream_closure(name)
         # POSTs: parents before children, and nothing else orders them (independent ones run in parallel).
         post_before = {a.split(".", 1)[1] for a in ancestors(dag, f"post.{name}") if a.startswith("post.")}
         assert post_before == closure, name
-        direct = {t.split(".", 1)[1] for t in dag.get_task(f"post.{name}").upstream_task_ids}
+        direct = {t.split(".", 1)[1] for t in dag.get_task(f"post.{name}").upstream_task_ids - {"preflight"}}
         assert direct == set(RESOURCES[name].upstream), name
         # DELETEs: children before parents, only along the dependency graph.
         if name in deletable:
@@ -91,7 +94,8 @@ def test_posts_done_joins_the_post_and_delete_phases_with_few_edges(dagbag, dag_
     join = dag.get_task("posts_done")
     assert join.task_type == "EmptyOperator"  # no Ed-Fi work
     phase = {t.task_id: t.task_id.split(".")[0] for t in dag.tasks}
-    assert {t for t in ancestors(dag, "posts_done")} == {t for t, p in phase.items() if p in ("post", "update")}
+    assert {t for t in ancestors(dag, "posts_done")} == {t for t, p in phase.items()
+                                                         if p in ("post", "update", "preflight")}
     crossing = [(up, task.task_id) for task in dag.tasks for up in task.upstream_task_ids
                 if phase[up] in ("post", "update") and phase[task.task_id] == "delete"]
     assert all(up.split(".", 1)[1] == down.split(".", 1)[1] for up, down in crossing), crossing
@@ -107,7 +111,8 @@ def test_dag_settings_params_and_schedule(dagbag):
     for dag in (incremental, yearly):
         assert dag.max_active_runs == 1 and dag.catchup is False
     assert set(incremental.params) == {"school_years", "resources", "resync", "schools", "dry_run",
-                                       "fail_on_record_errors", "records"}
+                                       "fail_on_record_errors", "preflight", "records"}
+    assert incremental.params["preflight"] is True
     # every run is a full resync, of every record
     assert set(yearly.params) == set(incremental.params) - {"resync", "records"}
     assert incremental.params["resources"] == [] and incremental.params["schools"] == "all"
@@ -241,3 +246,10 @@ def test_a_task_reads_the_sis_from_the_edfi_sis_connection_never_an_embedded_ser
     monkeypatch.delenv("AIRFLOW_CONN_EDFI_SIS")
     with pytest.raises(Exception, match="edfi_sis"):
         SisDatabaseHook().conninfo()
+
+
+def test_maintenance_dag_prunes_daily_stage_before_the_ledger(dagbag):
+    dag = dagbag.dags["edfi_sync_maintenance"]
+    assert dag.schedule == "@daily" and dag.max_active_runs == 1
+    assert {t.task_id for t in dag.tasks} == {"prune_stage", "prune_runs", "prune_errors", "prune_xcom_files"}
+    assert dag.get_task("prune_runs").upstream_task_ids == {"prune_stage"}

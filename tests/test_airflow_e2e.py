@@ -16,10 +16,11 @@ import uuid
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
-from e2e_helpers import YEAR, sql, sync
+from e2e_helpers import YEAR, database_text, live_tokens, sql, sync
 from edfi_sync.resources import GRAPH, RESOURCES
 from edfi_sync.sandbox.testing import run_sandbox
 
@@ -39,11 +40,14 @@ def airflow_db():
 
 
 @pytest.fixture
-def dag(airflow_db):
+def dag(airflow_db, monkeypatch):
     """Parsed afresh for each test, as each task process does: a task renders its templated
-    fields onto the operator, so a DAG object reused in process would keep one run's Params."""
+    fields onto the operator, so a DAG object reused in process would keep one run's Params.
+    Without the deadline: Airflow 3.3.2's dag.test() cannot finish a successful run of a DAG
+    that has one (it looks the alert up by the serialized dict); tests/test_airflow_live.py has it."""
     from airflow.dag_processing.dagbag import DagBag
 
+    monkeypatch.setenv("EDFI_SYNC_DEADLINE_MINUTES", "none")
     bag = DagBag(dag_folder=str(REPO / "dags"))
     assert bag.import_errors == {}
     return bag.dags["edfi_sync"]
@@ -128,7 +132,8 @@ def test_edfi_sync_dag_syncs_records_sends_nothing_twice_and_never_shows_the_sec
 
     # The XCom summaries (SPEC §5.6): one per task, counts per action, where the rows are.
     summaries = xcoms(first.run_id)
-    assert set(summaries) == {step.task_id for step in GRAPH.tasks()}
+    assert set(summaries) == {step.task_id for step in GRAPH.tasks()} | {"preflight"}
+    assert summaries["preflight"]["status"] == "clean"
     students = summaries["post.students"]
     assert (students["resource"], students["phase"], students["status"]) == ("students", "post", "record_errors")
     [year] = students["years"]
@@ -153,6 +158,11 @@ def test_edfi_sync_dag_syncs_records_sends_nothing_twice_and_never_shows_the_sec
     assert f"post.{SSA} summary" in logs and "extracted" in logs
     assert SECRET not in logs
     assert SECRET not in json.dumps(summaries) + json.dumps(xcoms(second.run_id))
+    # Nor the bearer tokens the tasks shared, nor the database (error log, ledger, map, stage...).
+    tokens = live_tokens(small_sis)
+    assert tokens
+    for secret in (SECRET, *tokens):
+        assert secret not in logs + json.dumps(summaries) + database_text(small_sis)
 
 
 def test_a_dry_run_sends_and_emits_nothing(small_sis, sandbox, dag):
@@ -227,3 +237,79 @@ def test_school_year_dag_resyncs_the_year_its_data_interval_ends_in(small_sis, s
     assert "ods_records" in year["counts"]  # a resync: it read the ODS
     assert stray_id not in {r["id"] for r in sandbox.records(SSA)}
     assert xcoms(run.run_id)[f"delete.{SSA}"]["years"][0]["counts"] == {"stray_DELETE.ok": 1}
+
+
+@pytest.fixture
+def alerts():
+    """The log notifier's records (logger edfi_sync.alerts), whatever handlers the CLI left on the package."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("edfi_sync.alerts")
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)
+
+
+def test_a_run_with_new_record_errors_alerts_once_and_the_next_run_with_the_same_errors_does_not(
+        small_sis, sandbox, dag, alerts):
+    first = dag.test()
+    assert first.state == "success"
+    [alert] = alerts
+    subject, body = alert.getMessage().split("\n", 1)
+    errors, = sql(small_sis, "SELECT count(*) FROM edfi_sync.error_log")[0]
+    assert alert.levelname == "WARNING"
+    assert subject == (f"[edfi-sync] edfi_sync run {first.run_id} succeeded with {errors} record error(s), "
+                       f"{errors} new")
+    assert f"School year {YEAR} (engine run {first.run_id}__{YEAR}, record_errors): {errors} record error(s), " \
+           f"{errors} new since the last run, {errors} open in all." in body
+    students = next(line for line in body.splitlines() if line.strip().startswith("students "))
+    assert students.split()[1:] == ["5", "0", "4", "0", "0", "0", "0", "1", "0"]  # extracted 5, POST 4, build 1
+    assert (f"Error log: http://localhost:8080/edfi-sync/errors?school_year={YEAR}&run_id="
+            f"{quote(first.run_id + '__' + str(YEAR), safe='')}") in body
+    assert SECRET not in body
+
+    alerts.clear()
+    assert dag.test().state == "success"
+    assert alerts == []  # the same known errors: nothing new to say
+
+
+def test_a_failing_run_alerts_once_with_the_failed_task_and_the_summary(small_sis, sandbox, dag, alerts):
+    run = dag.test(run_conf={"resources": ["localEducationAgencies", "students"], "fail_on_record_errors": True})
+    assert run.state == "failed"
+    [alert] = alerts
+    subject, body = alert.getMessage().split("\n", 1)
+    assert alert.levelname == "ERROR"
+    assert subject == f"[edfi-sync] edfi_sync run {run.run_id} FAILED: task post.students failed"
+    assert body.startswith(f"edfi_sync run {run.run_id} failed: task post.students failed (task_failure).")
+    assert any(line.strip().startswith("students ") for line in body.splitlines())
+    assert f"/dags/edfi_sync/runs/{quote(run.run_id, safe='')}" in body
+
+
+def test_preflight_is_the_first_task_and_a_pointless_run_stops_there(small_sis, sandbox, dag, alerts):
+    # Out of scope: nothing is sent, every other task waits for nothing (upstream_failed), one alert.
+    run = dag.test(run_conf={"school_years": [2030]})
+    assert run.state == "failed"
+    assert task_state(run.run_id, "preflight") == "failed"
+    assert {task_state(run.run_id, step.task_id) for step in GRAPH.tasks()} == {"upstream_failed"}
+    assert not [r for r in sandbox.requests() if r["path"].startswith("/data/")]
+    [alert] = alerts
+    assert "FAILED: task preflight failed" in alert.getMessage()
+
+    # The preflight param false: it succeeds without a look at the ODS.
+    since = last_seq(sandbox)
+    run = dag.test(run_conf={"preflight": False, "resources": ["localEducationAgencies"]})
+    assert run.state == "success"
+    assert xcoms(run.run_id)["preflight"]["status"] == "not_checked"
+    assert "/" not in {r["path"] for r in sandbox.requests(since)}
+
+
+def test_preflight_warns_of_a_missing_descriptor_and_the_run_goes_on(small_sis, sandbox, dag):
+    sql(small_sis, "UPDATE edfi_sync.mapping SET code_value = 'Grade Twelve' WHERE sis_value = '12'")
+    run = dag.test(run_conf={"dry_run": True})
+    assert run.state == "success"
+    [year] = xcoms(run.run_id)["preflight"]["years"]
+    assert (year["status"], year["counts"]["warning"]) == ("warnings", 1)
+    assert year["findings"][0]["message"].startswith("uri://ed-fi.org/GradeLevelDescriptor#Grade Twelve is not in "
+                                                     "the ODS's gradeLevelDescriptors")
+    assert writes(sandbox) == Counter()  # a dry run stays pure, preflight included

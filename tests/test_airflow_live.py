@@ -109,7 +109,11 @@ def test_backfill_of_school_years_then_unpausing_schedules_no_missed_year(airflo
     [backfill] = [r for r in airflow.runs(dag) if r["run_type"] == "backfill"]
     assert (backfill["data_interval_start"], backfill["data_interval_end"]) == (
         "2021-07-01T00:00:00Z", "2022-07-01T00:00:00Z")
-    assert airflow.wait_run(backfill["dag_run_id"], dag_id=dag) == "success"
+    # SY 2021-22 has no enabled connection: the run would be pointless, so its preflight task fails
+    # it (SPEC §6.1) and no other task runs.
+    assert airflow.wait_run(backfill["dag_run_id"], dag_id=dag) == "failed"
+    states = airflow.task_states(backfill["dag_run_id"], dag)
+    assert states.pop("preflight") == "failed" and set(states.values()) == {"upstream_failed"}
     deadline = time.monotonic() + 60
     while not [r for r in airflow.runs(dag) if r["run_type"] == "scheduled"]:
         assert time.monotonic() < deadline, "the scheduler never scheduled the latest school year"
@@ -119,11 +123,8 @@ def test_backfill_of_school_years_then_unpausing_schedules_no_missed_year(airflo
     now = datetime.now(timezone.utc)
     latest_complete = now.year - 1 if now.month >= 7 else now.year - 2
     assert scheduled == {f"{latest_complete}-07-01T00:00:00Z"}  # not 2022-23, 2023-24, ...
-    # SY 2021-22 has no enabled connection: the tasks succeed and say so.
-    summary = airflow.api("GET", f"/dags/{dag}/dagRuns/{quote(backfill['dag_run_id'], safe='')}/taskInstances/"
-                                 "post.students/xcomEntries/return_value")["value"]
-    assert summary["years"] == [{"school_year": 2022, "run_id": f"{backfill['dag_run_id']}__2022",
-                                 "status": "out_of_scope"}]
+    assert "school year 2022 has no enabled Ed-Fi connection: it is out of scope" in airflow.log(
+        backfill["dag_run_id"], "preflight", dag_id=dag)
 
     # SY 2024-25, the year the SIS configures: a full resync of 2025 that repairs the ODS.
     airflow.run({"school_years": [2025]})

@@ -3,12 +3,14 @@ one shared bearer token per client through edfi_sync.token_cache)."""
 
 from __future__ import annotations
 
+import os
 import threading
 
+import psycopg
 import pytest
 
 from e2e_helpers import (YEAR, api_env, assert_converged, assert_sends_nothing, demo_sandbox, finish,
-                         kill_hard, load_demo, sql, start_sync, wait_for_writes)
+                         kill_hard, load_demo, sql, start_sync, wait_for_writes, wait_while_running)
 from edfi_sync.engine.runner import YearSync
 from edfi_sync.hooks.client import EdFiSettings
 
@@ -97,3 +99,26 @@ def test_first_runs_of_a_year_beginning_at_the_same_instant(demo):
         assert not any(thread.is_alive() for thread in threads)
     assert not failures, failures[:2]
     assert sql(conninfo, "SELECT count(*) FROM edfi_sync.mapping_snapshot WHERE end_year = %s", YEAR)[0][0] > 0
+
+
+def test_a_run_waits_for_a_step_another_run_holds_and_says_whose_it_is(small_sis, sandbox):
+    """The second of two runs of one year waits at the step the first holds, says which run holds
+    it, then sends only what is left (here: the whole step, as the holder sent nothing)."""
+    holder = "cli__20260105T000000__abcdef"
+    lock = "SELECT pg_advisory_lock(hashtextextended('edfi_sync:' || %s || ':students', 0))"
+    with psycopg.connect(small_sis, autocommit=True, application_name=f"edfi-sync {holder}") as other:
+        other.execute(lock, (YEAR,))
+        proc = start_sync(dict(os.environ))
+        try:
+            wait_while_running(proc, lambda: sql(small_sis, "SELECT 1 FROM pg_stat_activity WHERE wait_event = "
+                                                            "'advisory' AND application_name LIKE 'edfi-sync cli__%%'"),
+                               "the wait for the step lock", every=0.05)
+            assert not [r for r in sandbox.requests() if "/students" in r["path"]]
+        except BaseException:
+            kill_hard(proc)
+            raise
+    code, out, err = finish(proc)  # the holder's connection closed: its lock is free
+    assert code == 0, err
+    assert f"post.students of {YEAR} waits: edfi-sync {holder} is running this step" in err
+    assert f"post.students of {YEAR}: the other run's step ended; going on" in err
+    assert len(sandbox.records("students")) == 4  # student 3 has no birth date

@@ -32,3 +32,41 @@ def test_edfi_connection_type_is_registered_with_its_form_fields():
 
     fields = get_provider_info()["connection-types"][0]["conn-fields"]
     assert set(fields) == {"api_mode", "data_standard", "max_in_flight", "verify", "fail_on_record_errors"}
+
+
+def _tested(monkeypatch, host: str, login: str, password: str, **extra) -> tuple[bool, str]:
+    """What the connection form's Test button gets: Airflow's Connection.test_connection (the
+    api-server's POST /api/v2/connections/test calls exactly this), through the `edfi` type's hook."""
+    from airflow.models.connection import Connection
+
+    conn = Connection(conn_id="edfi_test", conn_type="edfi", host=host, login=login, password=password,
+                      extra=json.dumps(extra))
+    monkeypatch.setenv("AIRFLOW_CONN_EDFI_TEST", conn.get_uri())  # as the api-server exports it
+    return conn.test_connection()
+
+
+def test_test_connection_against_the_sandbox(monkeypatch):
+    import socket
+
+    from edfi_sync.sandbox.testing import run_sandbox
+
+    with run_sandbox(secret="right-secret-value") as server:
+        ok, message = _tested(monkeypatch, server.base_url, server.key, "right-secret-value", data_standard="4.0")
+        assert ok, message
+        assert "ODS/API 5.3 (Data Standard 4.0.0" in message and "got a token" in message
+
+        ok, message = _tested(monkeypatch, server.base_url, server.key, "wrong-secret-value")
+        assert not ok and "refused the client credentials (401)" in message
+        assert "wrong-secret-value" not in message
+
+        ok, message = _tested(monkeypatch, server.base_url, server.key, "right-secret-value", data_standard="5")
+        assert not ok and "Data Standard 4.0.0" in message and "set it to 4.0" in message
+
+        requests = server.requests()
+        assert {(r["method"], r["path"]) for r in requests} == {("GET", "/"), ("POST", "/oauth/token")}
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    ok, message = _tested(monkeypatch, f"http://127.0.0.1:{port}", "key", "secret-value")
+    assert not ok and f"cannot reach the Ed-Fi API at http://127.0.0.1:{port}" in message

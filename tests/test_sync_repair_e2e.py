@@ -175,23 +175,33 @@ def test_catalogue_authorization_denied(small_sis, monkeypatch):
     assert denied and all(r["status"] == 403 and r["error_class"] == "authorization" for r in denied)
 
 
-def test_catalogue_delete_not_found_and_record_missing_on_update(small_sis, sandbox):
+def test_catalogue_delete_not_found_and_a_vanished_record_posted_again_in_the_same_run(small_sis, sandbox):
     sync(small_sis)
     records = {r["studentReference"]["studentUniqueId"]: r["id"] for r in sandbox.records("studentSchoolAssociations")}
     sandbox.delete_record("studentSchoolAssociations", records["100000002"])
     sandbox.delete_record("studentSchoolAssociations", records["100000001"])
     sql(small_sis, "DELETE FROM sis.enrollment WHERE enrollment_id = 1002")
     sql(small_sis, "UPDATE sis.enrollment SET grade = '11' WHERE enrollment_id = 1001")
-    sync(small_sis)
+    sandbox.clear_requests()
+    summary = sync(small_sis)
     rows = report_rows("errors", YEAR, None, small_sis)
     gone = next(r for r in rows if r["error_code"] == "delete_not_found")
     assert gone["status"] == 404 and gone["error_class"] == "ignorable" and gone["sis_object_key"] == "1002"
-    missing = next(r for r in rows if r["error_code"] == "record_missing_on_update")
-    assert missing["status"] == 404 and missing["sis_object_key"] == "1001"
+    # The PUT of the changed grade found its record gone (SPEC §6.1): the same run posts it again,
+    # with the change, and the map holds its new id; nothing is logged for it.
+    assert not [r for r in rows if r["sis_object_key"] == "1001" and not r["resolved"]]
+    counts = summary.by_resource()["studentSchoolAssociations"]
+    assert counts["PUT.not_found"] == 1 and counts["POST.ok"] == 1
+    assert [(method, status) for method, resource, status in writes(sandbox)
+            if resource == "studentSchoolAssociations" and method != "DELETE"] == [("PUT", 404), ("POST", 201)]
+    reposted = next(r for r in sandbox.records("studentSchoolAssociations")
+                    if r["studentReference"]["studentUniqueId"] == "100000001")
+    assert reposted["id"] != records["100000001"] and reposted["entryGradeLevelDescriptor"].endswith("#Eleventh grade")
     assert map_ids(small_sis, "studentSchoolAssociations") == {
         r["id"] for r in sandbox.records("studentSchoolAssociations")}
-    sync(small_sis)  # the dropped map row is posted again
-    assert ("100000001", SCHOOL_1, "2024-08-12") in ssa_keys(sandbox)
+    sandbox.clear_requests()
+    sync(small_sis)
+    assert writes(sandbox) == []
 
 
 def test_catalogue_natural_key_conflict_on_key_change(small_sis, sandbox):

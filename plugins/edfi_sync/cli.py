@@ -63,6 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     copy.add_argument("to_year", type=int)
     copy.add_argument("--overwrite", action="store_true", help="replace rows the target year already has")
     copy.set_defaults(func=_handler("config_io.cli_copy_year"))
+    rollover = config_sub.add_parser(
+        "rollover-check", help="what a new school year lacks (connection, toggles, mappings, terms) against the "
+        "year before", description="Exit 0: nothing lacking; 1: something is (one line each, with its fix).")
+    rollover.add_argument("school_year", type=int, help="the new year, e.g. 2026")
+    rollover.add_argument("--from-year", type=int, help="the year to compare with (default: the year before)")
+    rollover.add_argument("--format", choices=("text", "json"), default="text")
+    rollover.set_defaults(func=_handler("preflight.cli.rollover_check"))
 
     sandbox = sub.add_parser("sandbox", help="the Ed-Fi sandbox server").add_subparsers(
         dest="sandbox_command", required=True)
@@ -119,6 +126,24 @@ def build_parser() -> argparse.ArgumentParser:
     delete.add_argument("--delete", action="store_true", help="delete exactly the previewed records")
     delete.set_defaults(func=_handler("deletion.cli.main"))
 
+    preflight = sub.add_parser(
+        "preflight", help="check against the ODS that a run of the year would be accepted (token and GETs only)",
+        description="Exit 0: the run makes sense (warnings are printed, one line each with its fix); 2: it would be "
+                    "pointless (year out of scope, connection unreadable, ODS unreachable, credentials refused).")
+    preflight.add_argument("--school-year", type=int, required=True)
+    preflight.add_argument("--resource", action="append", default=[], help="only these resources (repeatable)")
+    preflight.add_argument("--resync", action="store_true", help="check the mappings a resync would take")
+    preflight.add_argument("--format", choices=("text", "json"), default="text")
+    preflight.set_defaults(func=_handler("preflight.cli.preflight"))
+
+    maintenance = sub.add_parser(
+        "maintenance", help="prune old staged rows, run ledger rows and resolved errors (retention)",
+        description="The ages (days) come from AIRFLOW_VAR_EDFI_SYNC_RETENTION (JSON), else the defaults: "
+                    "staged_days 2, runs_days 90, resolved_errors_days 180. The identity map and open errors "
+                    "are never touched; a step a sync is running is skipped.")
+    maintenance.add_argument("--format", choices=("text", "json"), default="text")
+    maintenance.set_defaults(func=_handler("maintenance.cli.maintenance"))
+
     report = sub.add_parser("report", help="identity map, error log, reconciliation, audit trail")
     report.add_argument("kind", choices=("identity-map", "errors", "reconciliation", "audit"))
     report.add_argument("--school-year", type=int, help="required but for audit (default: every year)")
@@ -170,6 +195,20 @@ def configure_logging(level: int) -> None:
     package.propagate = False
 
 
+def _database_problem(exc: Exception) -> str | None:
+    """The connector database unreachable or not set up, said with its fix (any command); None for
+    anything else. libpq's messages name the host and user, never the password."""
+    import psycopg
+
+    if isinstance(exc, psycopg.OperationalError):
+        return (f"the connector database is unreachable ({str(exc).strip()}). Fix: check AIRFLOW_CONN_EDFI_SIS "
+                f"(host, port, login), or unset it to use the embedded server")
+    missing = (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName, psycopg.errors.UndefinedFunction)
+    if isinstance(exc, missing):
+        return f"the database has no edfi-sync schema ({exc.diag.message_primary}). Fix: run `edfi-sync db init`"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(logging.DEBUG if args.verbose else logging.INFO)
@@ -180,6 +219,12 @@ def main(argv: list[str] | None = None) -> int:
         code = args.func(args) or 0
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        problem = _database_problem(exc)
+        if problem is None:
+            raise
+        print(f"edfi-sync {args.command}: {problem}", file=sys.stderr)
+        return 2
     logging.getLogger("edfi_sync").debug("done in %.2fs", time.perf_counter() - started)
     return code
 

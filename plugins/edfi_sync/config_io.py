@@ -29,6 +29,7 @@ import difflib
 import io
 import re
 import sys
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -64,6 +65,7 @@ _CLOSED_VALUES = {
     ("studentSchoolFoodServiceProgramAssociations", "eligibility"): ("F", "R"),
 }
 CODE_VALUE_MAX = 50  # Ed-Fi descriptor codeValue is a string(50)
+NAMESPACE_MAX = 255  # and its namespace a string(255)
 CSV_COLUMNS = ("kind", "end_year", "resource", "field", "sis_value", "namespace", "code_value")
 _CSV_KINDS = ("mapping", "connection", "toggle")
 _YEAR_KEYS = ("connection", "toggles", "mappings")
@@ -173,9 +175,21 @@ def _check_field(resource: str, field_: str, line: int | None, where: str, probl
     return True
 
 
+def _check_text(what: str, value: str, line: int | None, where: str, problems: _Problems) -> bool:
+    """No control characters (NUL, line breaks, ...): PostgreSQL refuses NUL, and no SIS code or
+    descriptor holds the others; they come from copying out of another program."""
+    bad = sorted({f"U+{ord(c):04X}" for c in value if unicodedata.category(c) == "Cc"})
+    if bad:
+        problems.add(line, where, f"the {what} holds control character(s) {', '.join(bad)}",
+                     "retype the value (control characters often come along when copying from another program)")
+    return not bad
+
+
 def _check_sis_value(resource: str, field_: str, sis_value: str, line: int | None, where: str,
                      problems: _Problems) -> bool:
     closed = _CLOSED_VALUES.get((resource, field_))
+    if not _check_text("SIS value", sis_value, line, where, problems):
+        return False
     if not sis_value:
         problems.add(line, where, "the SIS value is empty", "give the SIS code this descriptor maps")
     elif closed and sis_value not in closed:
@@ -192,10 +206,15 @@ def _check_sis_value(resource: str, field_: str, sis_value: str, line: int | Non
 
 
 def _check_descriptor(namespace: str, code_value: str, line: int | None, where: str, problems: _Problems) -> bool:
-    ok = True
+    ok = _check_text("namespace", namespace, line, where, problems) & _check_text(
+        "codeValue", code_value, line, where, problems)
     if not namespace.startswith("uri://"):
         problems.add(line, where, f"namespace '{namespace}' does not start with uri://",
                      "write the descriptor's namespace, e.g. uri://ed-fi.org/GradeLevelDescriptor")
+        ok = False
+    elif len(namespace) > NAMESPACE_MAX:
+        problems.add(line, where, f"namespace '{namespace[:30]}...' has {len(namespace)} characters "
+                     f"(Ed-Fi allows {NAMESPACE_MAX})", "check that the namespace is the descriptor's, not its description")
         ok = False
     if not code_value:
         problems.add(line, where, "the descriptor has no codeValue",
@@ -248,12 +267,20 @@ class _Yaml:
     (unquoted 07 would load as the integer 7; the SIS grade is the text '07')."""
 
     def __init__(self, text: str, problems: _Problems):
-        self.loader = yaml.SafeLoader(text)
+        self.text = text
+        self.loader: yaml.SafeLoader | None = None
         self.problems = problems
 
     def root(self):
-        try:
+        try:  # the reader refuses some characters (NUL) as soon as it is made
+            self.loader = yaml.SafeLoader(self.text)
             return self.loader.get_single_node()
+        except yaml.reader.ReaderError as exc:
+            self.problems.add(self.text[:exc.position].count("\n") + 1, "file",
+                              f"the file holds control character U+{exc.character:04X}",
+                              "retype that line (control characters often come along when copying from another "
+                              "program)")
+            return None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             self.problems.add(mark.line + 1 if mark else None, "file", f"not valid YAML ({exc.problem or exc})",
@@ -455,6 +482,10 @@ def load_file(path: str | Path) -> dict[int, YearConfig]:
         text = path.read_text(encoding="utf-8-sig")  # -sig: spreadsheets save CSV with a BOM
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read the file ({exc.strerror}). Fix: check the path"]) from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[:exc.start].count(b"\n") + 1
+        raise ConfigError([f"line {line}, file: not UTF-8 text (byte 0x{exc.object[exc.start]:02x}). Fix: save "
+                           f"the file as UTF-8 (in Excel: CSV UTF-8)"]) from None
     years = _parse_csv(text, problems) if suffix == ".csv" else _parse_yaml(text, problems)
     if problems.items:
         raise ConfigError(problems.items)

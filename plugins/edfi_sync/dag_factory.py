@@ -4,7 +4,9 @@
 Task ids are ``post.<resource>``, ``update.<resource>`` and ``delete.<resource>`` (TaskGroups
 ``post``, ``update``, ``delete``), and ``posts_done``; edges are ``GRAPH.edges()``: POSTs parents ->
 children, the update step after what it waits for, ``posts_done`` once every POST has run, then
-DELETEs children -> parents.
+DELETEs children -> parents. The first task, ``preflight`` (SPEC §6.1), checks against the ODS
+that it will accept the run. The DAGs alert on failure, on new record errors and (``edfi_sync``)
+past a deadline; a third DAG, ``edfi_sync_maintenance``, is the retention.
 Importing this module loads Airflow's SDK and the resource registry, nothing heavier.
 """
 
@@ -15,15 +17,20 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.sdk import DAG, Param, TaskGroup
+from airflow.sdk import DAG, AsyncCallback, DeadlineAlert, DeadlineReference, Param, TaskGroup
 
+from .alerts.notifier import EdFiSyncNotifier
 from .operators.delete import EdFiDeleteToolOperator
-from .operators.sync import OPERATORS
+from .operators.maintenance import TARGETS, EdFiRetentionOperator
+from .operators.preflight import EdFiPreflightOperator
+from .operators.sync import OPERATORS, CloseEngineRuns
 from .resources import GRAPH
 from .resources.graph import POSTS_DONE
 from .timetables import SchoolYearTimetable
 
 DEFAULT_SCHEDULE = "*/30 * * * *"
+MAINTENANCE_SCHEDULE = "@daily"
+DEFAULT_DEADLINE_MINUTES = 120
 START = datetime(2015, 7, 1, tzinfo=timezone.utc)
 GROUP_TOOLTIPS = {
     "post": "POST new and PUT changed records, parents before children",
@@ -46,6 +53,9 @@ def sync_params(*, with_resync: bool) -> dict[str, Param]:
                          description="compute and report; send nothing, change no mapping, map or error log"),
         "fail_on_record_errors": Param(None, type=["null", "boolean"], title="Fail on record errors",
                                        description="overrides the Ed-Fi connection's extra when set"),
+        "preflight": Param(True, type="boolean", title="Preflight",
+                           description="first check against the ODS (a token and GETs only) that it will accept "
+                                       "the run; false: the preflight task succeeds without checking"),
     }
     if with_resync:
         params["resync"] = Param(False, type="boolean", title="Resync",
@@ -59,10 +69,14 @@ def sync_params(*, with_resync: bool) -> dict[str, Param]:
 
 
 def _sync_dag(dag_id: str, *, schedule: Any, params: dict[str, Param], doc_md: str,
-              operator_args: dict[str, Any]) -> DAG:
+              operator_args: dict[str, Any], deadline: DeadlineAlert | None = None) -> DAG:
     with DAG(dag_id, schedule=schedule, start_date=START, catchup=False, max_active_runs=1, params=params,
              render_template_as_native_obj=True, doc_md=doc_md, tags=["edfi"],
-             default_args={"retries": 2, "retry_delay": timedelta(minutes=2)}) as dag:
+             default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+             # The engine runs are closed first, so the alert reports how they ended.
+             on_failure_callback=[CloseEngineRuns(failed=True), EdFiSyncNotifier("failure")],
+             on_success_callback=[CloseEngineRuns(failed=False), EdFiSyncNotifier("success")],
+             deadline=deadline) as dag:
         groups: dict[str, TaskGroup] = {}
         tasks = {}
         for step in GRAPH.tasks():
@@ -74,16 +88,17 @@ def _sync_dag(dag_id: str, *, schedule: Any, params: dict[str, Param], doc_md: s
                                           doc_md="Every post and update has run; the deletes may start.")
         for upstream, downstream in GRAPH.edges():
             tasks[upstream] >> tasks[downstream]
+        preflight = EdFiPreflightOperator(task_id="preflight", **operator_args)
+        preflight >> [task for task in tasks.values() if not task.upstream_task_ids]
     return dag
 
 
 def incremental_dag() -> DAG:
     """``edfi_sync``: every enabled year, on ``EDFI_SYNC_SCHEDULE`` (a cron expression or preset;
     default every 30 minutes; ``none``: triggered runs only, as in the demo)."""
-    schedule = os.environ.get("EDFI_SYNC_SCHEDULE") or DEFAULT_SCHEDULE
     return _sync_dag(
-        "edfi_sync", schedule=None if schedule.lower() == "none" else schedule,
-        params=sync_params(with_resync=True), operator_args={},
+        "edfi_sync", schedule=_schedule("EDFI_SYNC_SCHEDULE", DEFAULT_SCHEDULE),
+        params=sync_params(with_resync=True), operator_args={}, deadline=_deadline(),
         doc_md="Incremental SIS -> Ed-Fi sync of every enabled school year (SPEC §6). "
                "One engine run per school year: `<dag_run_id>__<end_year>`.")
 
@@ -96,6 +111,39 @@ def school_year_dag() -> DAG:
         operator_args={"resync": True, "records": [], "year_from_interval": True},
         doc_md="Full resync of one school year per run: the `school_years` param, else the year "
                "ending with the data interval (`data_interval_end.year`).")
+
+
+def maintenance_dag() -> DAG:
+    """``edfi_sync_maintenance``: retention, daily (``EDFI_SYNC_MAINTENANCE_SCHEDULE``); the ages
+    come from the Variable ``edfi_sync_retention`` when the tasks run."""
+    with DAG("edfi_sync_maintenance", schedule=_schedule("EDFI_SYNC_MAINTENANCE_SCHEDULE", MAINTENANCE_SCHEDULE),
+             start_date=START, catchup=False, max_active_runs=1, tags=["edfi"],
+             default_args={"retries": 1, "retry_delay": timedelta(minutes=10)},
+             doc_md="Retention of what sync runs leave behind: staged and ODS rows, run ledger rows, resolved "
+                    "errors, object-storage XCom files no XCom row references. Never the identity map or open "
+                    "errors; a step a sync is running is skipped until the next day.") as dag:
+        prune = {target: EdFiRetentionOperator(task_id=f"prune_{target}", target=target) for target in TARGETS}
+        prune["stage"] >> prune["runs"]  # a run's ledger rows go only once its stage is gone
+    return dag
+
+
+def _deadline() -> DeadlineAlert | None:
+    """A scheduled run still going ``EDFI_SYNC_DEADLINE_MINUTES`` after its logical date (when it
+    was due; default 120; ``none``: no deadline) is reported as stuck, through the triggerer. A
+    triggered run has no logical date, so no deadline: someone is watching it. Not DAGRUN_QUEUED_AT:
+    Airflow 3.3.2 recomputes those when tasks are cleared and fails there (it reads the JSON interval
+    as seconds), which would break every clear and `edfi-sync airflow rerun` of a failed run."""
+    minutes = os.environ.get("EDFI_SYNC_DEADLINE_MINUTES") or str(DEFAULT_DEADLINE_MINUTES)
+    if minutes.lower() == "none":
+        return None
+    return DeadlineAlert(reference=DeadlineReference.DAGRUN_LOGICAL_DATE, interval=timedelta(minutes=float(minutes)),
+                         callback=AsyncCallback(EdFiSyncNotifier, kwargs={"event": "deadline"}))
+
+
+def _schedule(variable: str, default: str) -> str | None:
+    """A cron expression or preset from the environment (read at parse time); ``none``: triggered runs only."""
+    schedule = os.environ.get(variable) or default
+    return None if schedule.lower() == "none" else schedule
 
 
 def delete_dag() -> DAG:

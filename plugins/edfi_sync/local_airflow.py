@@ -58,9 +58,16 @@ class LocalAirflow:
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{name}:{role}" for name, (role, _) in logins.items()),
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            # The connection form's Test button (the edfi type's hook: GET / and a token request).
+            "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+            # Where alert links point (the error log page, the DAG run).
+            "AIRFLOW__API__BASE_URL": self.url,
             "AIRFLOW_CONN_EDFI_SIS": json.dumps({"conn_type": "postgres", "host": sis_params["host"],
                                                  "login": sis_params.get("user"), "schema": sis_params["dbname"]}),
             "AIRFLOW_CONN_EDFI_API": edfi_api,
+            # The maintenance DAG reads which XCom files the metadata database's rows reference.
+            "AIRFLOW_CONN_EDFI_AIRFLOW_DB": json.dumps({"conn_type": "postgres", "host": meta["host"],
+                                                        "login": meta.get("user"), "schema": meta["dbname"]}),
         })
         if xcom_dir is not None:
             # The task summaries stay in the database, where the UI and REST API read them (they show
@@ -90,12 +97,7 @@ class LocalAirflow:
         logs.mkdir(parents=True, exist_ok=True)
         subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True,
                        stdout=open(logs / "db-migrate.log", "w"), stderr=subprocess.STDOUT, timeout=600)
-        procs: list[subprocess.Popen] = []
-        for component in COMPONENTS:
-            with open(logs / f"{component}.log", "ab") as log, open(self.pgid_file, "a") as pgids:
-                procs.append(subprocess.Popen([sys.executable, "-m", "airflow", component], env=env,
-                                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
-                pgids.write(f"{procs[-1].pid}\n")  # at once: a failed start must still be stoppable
+        procs = [self._spawn(component, env) for component in COMPONENTS]
         deadline = time.monotonic() + timeout
         while not self.healthy():
             dead = [c for c, p in zip(COMPONENTS, procs) if p.poll() is not None]
@@ -105,22 +107,53 @@ class LocalAirflow:
                                    f"see {logs}")
             time.sleep(1)
 
+    def _spawn(self, component: str, env: dict[str, str]) -> subprocess.Popen:
+        """One component in a session (process group) of its own, recorded at once: a failed start
+        must still be stoppable."""
+        with open(self.home / "logs" / f"{component}.log", "ab") as log:
+            proc = subprocess.Popen([sys.executable, "-m", "airflow", component], env=env, stdout=log,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+        with open(self.pgid_file, "a") as pgids:
+            pgids.write(f"{component} {proc.pid}\n")
+        return proc
+
+    def groups(self) -> dict[str, int]:
+        """The process group of each component that was started (the last start of each)."""
+        lines = self.pgid_file.read_text().splitlines() if self.pgid_file.exists() else []
+        return {parts[0]: int(parts[1]) for parts in (line.split() for line in lines) if len(parts) == 2}
+
+    def kill(self, component: str) -> None:
+        """SIGKILL one component's whole process group (the scheduler's LocalExecutor workers and
+        their task runners with it), as a crashed host would; the others keep running."""
+        stop_groups([self.groups()[component]], timeout=0, sig=signal.SIGKILL)
+
+    def restart(self, component: str, env: dict[str, str], timeout: float = 180) -> None:
+        """Start one component again (after :meth:`kill`) and wait until Airflow is healthy."""
+        proc = self._spawn(component, env)
+        deadline = time.monotonic() + timeout
+        while not self.healthy():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{component} did not come back; see {self.home / 'logs'}")
+            time.sleep(1)
+
     def stop(self, timeout: float = 30) -> bool:
         """SIGTERM to each component's process group (SIGKILL after ``timeout``); True when one ran."""
         if not self.pgid_file.exists():
             return False
-        stopped = stop_groups([int(line) for line in self.pgid_file.read_text().split()], timeout)
+        # "component pgid" lines; a bare pgid is a line an earlier version wrote.
+        pgids = [int(line.split()[-1]) for line in self.pgid_file.read_text().splitlines() if line.strip()]
+        stopped = stop_groups(pgids, timeout)
         self.pgid_file.unlink()
         return stopped
 
 
-def stop_groups(pgids: list[int], timeout: float = 30) -> bool:
-    """SIGTERM to every process of these groups, SIGKILL to what is left after ``timeout``;
+def stop_groups(pgids: list[int], timeout: float = 30, sig: int = signal.SIGTERM) -> bool:
+    """``sig`` to every process of these groups, SIGKILL to what is left after ``timeout``;
     returns once none is left. True when one was running."""
     running = False
     for pgid in pgids:
         try:
-            os.killpg(pgid, signal.SIGTERM)
+            os.killpg(pgid, sig)
             running = True
         except ProcessLookupError:
             pass

@@ -1,8 +1,10 @@
--- This run's earlier attempt, and rows of runs that are over (or stuck for a day). A run still
--- going keeps its rows: its delete step needs them.
+-- This run's earlier attempt, and rows of runs that are over. A run still going keeps its rows: its
+-- delete step needs them. "Over" is what the ledger says, never an age (SPEC §6.1): a CLI run that
+-- died was abandoned when this run began (runs_abandon.sql); an Airflow run is closed by its DAG
+-- run's end. Were a run's rows ever cleared too soon, its delete step would refuse (the stage
+-- fingerprint of resource_run), never read them as gone.
 DELETE FROM edfi_sync.staged_record s
  WHERE s.end_year = %(end_year)s AND s.resource = %(resource)s
    AND (s.run_id = %(run_id)s
         OR NOT EXISTS (SELECT 1 FROM edfi_sync.sync_run r
-                        WHERE r.run_id = s.run_id AND r.status = 'running'
-                          AND r.started_at > now() - interval '1 day'))
+                        WHERE r.run_id = s.run_id AND r.status = 'running'))

@@ -16,6 +16,7 @@ from ..reports import store
 from ..reports.export import csv_lines, json_text
 from ..reports.filters import ErrorFilters, IdentityMapFilters
 from ..reports.terminal import error_table, table
+from ..resources import GRAPH
 from .progress import summary_table
 from .runner import OutOfScope, RunSummary, SyncOptions, SystemicFailure, YearSync, edfi_settings
 
@@ -34,7 +35,8 @@ def cli_settings(conn_id: str) -> EdFiSettings:
         return EdFiSettings(base_url=SANDBOX_URL, client_key="sandbox", client_secret="sandbox-secret")
 
 
-def print_summary(summary: RunSummary, out=sys.stdout) -> None:
+def print_summary(summary: RunSummary, out=None) -> None:
+    out = out or sys.stdout  # at call time: a default bound at import would outlive a replaced stdout
     what = "would send" if summary.dry_run else "sent"
     print(f"\nrun {summary.run_id} - school year {summary.school_year}: {summary.status}"
           f"{' (dry run: nothing ' + what + ')' if summary.dry_run else ''}", file=out)
@@ -55,6 +57,11 @@ def sync(args: argparse.Namespace) -> int:
         print(f"sync: {exc}", file=sys.stderr)
         return 2
     try:
+        GRAPH.post_order(options.resources)
+    except ValueError as exc:
+        print(f"sync: {exc}. Fix: name Ed-Fi resources as listed", file=sys.stderr)
+        return 2
+    try:
         with YearSync(args.school_year, options, settings_for=cli_settings) as run:
             summary = run.run()
             fail_on_errors = run.settings.fail_on_record_errors
@@ -64,9 +71,6 @@ def sync(args: argparse.Namespace) -> int:
     except SystemicFailure as exc:
         print_summary(exc.summary)
         print(f"sync failed: {exc}", file=sys.stderr)
-        return 2
-    except psycopg.OperationalError as exc:
-        print(f"sync failed: the connector database is unreachable: {exc}", file=sys.stderr)
         return 2
     print_summary(summary)
     return 1 if fail_on_errors and summary.record_errors else 0

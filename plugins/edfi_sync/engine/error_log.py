@@ -21,11 +21,14 @@ _SECRET_KEYS = re.compile(r"secret|password|token|authorization|api[_-]?key", re
 
 
 def redact(value: Any) -> Any:
-    """A request body safe for the error log (Ed-Fi payloads carry no secrets; this makes sure)."""
+    """A value safe for the error log: secrets masked (Ed-Fi payloads carry none; this makes sure),
+    and NUL characters, which PostgreSQL text and jsonb cannot hold (an ODS answer may), shown as \\0."""
     if isinstance(value, dict):
         return {k: ("***" if _SECRET_KEYS.search(k) else redact(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(v) for v in value]
+    if isinstance(value, str):
+        return value.replace("\x00", "\\0")
     return value
 
 
@@ -40,8 +43,8 @@ class ErrorLog:
         return {
             **self.run.ids, "resource": definition.name, "sis_object_key": record.get("sis_object_key"),
             "natural_key_hash": record.get("natural_key_hash"), "action": action, "status": error.status,
-            "error_code": error.code, "error_class": error.entry.error_class, "message": error.message,
-            "validation_errors": Jsonb(error.validation_errors) if error.validation_errors else None,
+            "error_code": error.code, "error_class": error.entry.error_class, "message": redact(error.message),
+            "validation_errors": Jsonb(redact(error.validation_errors)) if error.validation_errors else None,
             "cause": error.entry.cause, "fix": error.entry.fix,
             "request_body": Jsonb(redact(record["payload"])) if record.get("payload") else None,
             "student_unique_id": record.get("student_unique_id"), "student_name": record.get("student_name"),
@@ -61,6 +64,19 @@ class ErrorLog:
                describe: Callable[[dict], str]) -> None:
         """Records the diff set aside (duplicates, children of failed parents)."""
         self.write([self.row(definition, row, "POST", own_error(code, describe(row))) for row in marked])
+
+    def resolve_staged(self, definition: ResourceDefinition) -> None:
+        """SPEC §6.1, once a post step has staged the whole resource: close the errors of SIS objects
+        it found fine and already in the ODS (unchanged), and of those the SIS no longer yields (gone).
+        Sent and deleted records close theirs as their answers are recorded (sender)."""
+        run = self.run
+        if run.options.dry_run:
+            return
+        params = {**run.ids, "resource": definition.name}
+        run.conn.execute(queries.engine("errors_resolve_unchanged"), params)
+        run.conn.execute(queries.engine("errors_resolve_gone"), {
+            **params, "schools": list(run.options.schools) if run.options.schools else None,
+            "deletable": definition.deletable})
 
     def write(self, rows: list[dict]) -> None:
         if rows and not self.run.options.dry_run:  # a dry run counts its problems but logs none

@@ -75,8 +75,8 @@ CATALOGUE: dict[str, CatalogueEntry] = {e.code: e for e in (
     CatalogueEntry(
         "record_missing_on_update", "missing_reference",
         "The record the identity map points at is gone from the ODS (deleted behind the sync's back).",
-        "Nothing to do by hand: its identity-map row was dropped and the record is posted again on the next run "
-        "(or resync the resource now)."),
+        "Nothing to do by hand: the sync posts the record again in the same run (its map row then holds the new "
+        "id); if that POST fails, its own error is logged."),
     CatalogueEntry(
         "bad_request", "data",
         "The ODS/API rejected the request as invalid.",
@@ -97,8 +97,9 @@ CATALOGUE: dict[str, CatalogueEntry] = {e.code: e for e in (
         "Fix the parent record's error (see its error-log row); this record is sent with it on the next run."),
     CatalogueEntry(
         "schema_validation", "data",
-        "The record built from the SIS does not satisfy the Ed-Fi schema (a missing, empty, too long or "
-        "malformed value), so it was not sent.",
+        "The record built from the SIS does not satisfy the Ed-Fi schema (a missing, blank, too long or "
+        "malformed value) or cannot be true (an end date before its start, a birth date in the future, a date "
+        "beyond the calendar, a number that is not one), so it was not sent.",
         "Correct the SIS fields named in the validation errors; the record is sent on the next run."),
     CatalogueEntry(
         "duplicate_sis_record", "data",

@@ -117,6 +117,12 @@ class RunSummary:
                 "dry_run": self.dry_run, "record_errors": self.record_errors, "resources": self.by_resource()}
 
 
+def resync_owners(definition: ResourceDefinition) -> set[str]:
+    """The mapping owners whose snapshot a resync of the resource takes anew: its own, and those of
+    fields owned by something that is not a resource (sessions), which refresh with a reader's."""
+    return {definition.name} | {owner for owner, _ in definition.mapping_fields if owner not in RESOURCES}
+
+
 def new_run_id(origin: str = "cli") -> str:
     return f"{origin}__{datetime.now(timezone.utc):%Y%m%dT%H%M%S}__{uuid.uuid4().hex[:6]}"
 
@@ -156,8 +162,10 @@ class YearSync:
 
     def __enter__(self) -> "YearSync":
         # Autocommit: every atomic group is an explicit transaction() block, never an implicit one
-        # left open by a stray read (which would turn later blocks into savepoints).
-        self.conn = psycopg.connect(self.conninfo, autocommit=True)
+        # left open by a stray read (which would turn later blocks into savepoints). The connection
+        # names the run, so a waiting run can say who holds the step it waits for.
+        self.conn = psycopg.connect(self.conninfo, autocommit=True,
+                                    application_name=f"edfi-sync {self.run_id}"[:63])
         self.conn.execute(queries.engine("session_setup"))
         return self
 
@@ -193,11 +201,17 @@ class YearSync:
         self.settings = self._settings_for(self.conn_id)
 
     def begin(self) -> None:
-        """Check the year is in scope, record the run, settle the mapping snapshots (idempotent)."""
+        """Check the year is in scope, record the run, settle the mapping snapshots (idempotent).
+
+        A CLI run holds its run lock until its connection closes (SPEC §6.1), and first abandons
+        the CLI runs that died (their lock is free) so their staged rows can go."""
         self.enter_scope()
         setup = self.one("school_year", self.ids)
         self.school_year = SchoolYear.from_setup(self.end_year, *(setup or (None, None)))
+        if self.dag_run_id is None:
+            self.one("run_lock", self.ids)
         with self.conn.transaction():
+            self.conn.execute(queries.engine("runs_abandon"), self.ids)
             self.conn.execute(queries.engine("run_begin"), {
                 **self.ids, "origin": self.origin, "dag_id": self.dag_id,
                 "params": Jsonb({**self.options.as_params(), "api_mode": self.settings.api_mode}),
@@ -224,9 +238,8 @@ class YearSync:
         self.mappings = Mappings.from_rows(rows)
 
     def refresh_snapshots(self, definition: ResourceDefinition) -> None:
-        """A resync of the owner takes the current mapping values (SPEC §5); fields owned by
-        something that is not a resource (sessions) refresh with a resync of a reader."""
-        owners = {definition.name} | {owner for owner, _ in definition.mapping_fields if owner not in RESOURCES}
+        """A resync of the owner takes the current mapping values (SPEC §5)."""
+        owners = resync_owners(definition)
         if self.options.dry_run:
             self.current_owners |= owners
             self._load_mappings()
@@ -286,10 +299,19 @@ class YearSync:
         params = {**self.ids, "resources": [s.resource for s in planned], "phases": [s.phase for s in planned]}
         if self.one("run_open_steps", params)[0]:
             return None
-        results = [StepResult(Step(phase, resource), status, Counter(counts))
-                   for resource, phase, status, counts in self.conn.execute(queries.engine("run_steps"), self.ids)]
         with self.conn.transaction():
-            return self._record_finish(results)
+            return self._record_finish(self._recorded_steps())
+
+    def close(self, failed: bool) -> RunSummary:
+        """Airflow: the DAG run ended with this run still open (a task failed, was killed and not
+        retried, or never ran): record its outcome from what its steps recorded (SPEC §6.1)."""
+        with self.conn.transaction():
+            self.conn.execute(queries.engine("run_steps_abandon"), self.ids)
+            return self._record_finish(self._recorded_steps(), failed)
+
+    def _recorded_steps(self) -> list[StepResult]:
+        return [StepResult(Step(phase, resource), status, Counter(counts))
+                for resource, phase, status, counts in self.conn.execute(queries.engine("run_steps"), self.ids)]
 
     def cancel(self) -> None:
         """Stop the statement in progress (a killed Airflow task); what was recorded stays."""
@@ -304,7 +326,7 @@ class YearSync:
         if not self.one("resource_enabled", params)[0]:
             log.info("%s is toggled OFF for %s: nothing sent, nothing deleted", step.resource, self.end_year)
             return StepResult(step, "toggled_off")
-        self.one("step_lock", params)
+        self._lock_step(step, params)
         try:
             self.conn.execute(queries.engine("resource_run_begin"), {**params, "phase": step.phase})
             result = PHASES[step.phase](self, definition, step)
@@ -319,11 +341,38 @@ class YearSync:
         log.info("%s %s: %s", step.task_id, result.status, dict(result.counts) or "nothing to do")
         return result
 
+    def _lock_step(self, step: Step, params: dict[str, Any]) -> None:
+        """Wait for the (year, resource) step lock, saying so when another run holds it: two runs
+        of one year (two DAG runs, a CLI sync beside one) take turns, the second then sends only
+        what the first left to do."""
+        if self.one("step_try_lock", params)[0]:
+            return
+        holder = self.one("step_lock_holder", params)
+        log.warning("%s of %s waits: %s is running this step; it goes on once that run's step ends, "
+                    "and then sends only what is left", step.task_id, self.end_year,
+                    holder[0] if holder and holder[0] else "another run")
+        self.one("step_lock", params)
+        log.info("%s of %s: the other run's step ended; going on", step.task_id, self.end_year)
+
     @staticmethod
     def _warn_if_unreconciled(result: StepResult) -> None:
         if result.ods_count is not None and result.ods_count != result.map_count:
             log.warning("%s: the ODS holds %s records but the identity map %s; a resync repairs the drift",
                         result.step.resource, result.ods_count, result.map_count)
+
+
+def close_dag_run(conninfo: str, dag_run_id: str, failed: bool) -> list[RunSummary]:
+    """SPEC §6.1: an Airflow run is closed by its DAG run's end (a DAG-level callback), never by
+    age. The engine runs (one per school year) still open get their outcome; runs already closed
+    by their last task are left as they are."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        still_open = conn.execute(queries.engine("dag_run_open"), {"dag_run_id": dag_run_id}).fetchall()
+    summaries = []
+    for run_id, end_year, dry_run in still_open:
+        with YearSync(end_year, SyncOptions(dry_run=dry_run), run_id=run_id, conninfo=conninfo,
+                      origin="airflow", dag_run_id=dag_run_id) as run:
+            summaries.append(run.close(failed))
+    return summaries
 
 
 class SystemicFailure(RuntimeError):

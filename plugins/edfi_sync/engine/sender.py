@@ -98,7 +98,13 @@ class Sender:
 
         async def send(row: dict) -> None:
             try:
-                answered.append((row, await self._request(client, path, row)))
+                answer = await self._request(client, path, row)
+                if row["action"] == "PUT" and answer.status == 404:
+                    # The record vanished from the ODS (deleted behind the sync's back): post its
+                    # staged payload again now, rather than wait for the next run.
+                    row = {**row, "action": "POST", "vanished": True}
+                    answer = await self._request(client, path, row)
+                answered.append((row, answer))
             except Exception as exc:  # systemic (EdFiUnavailable): the step stops, the run fails
                 failures.append(exc)
 
@@ -175,7 +181,9 @@ class Sender:
             if isinstance(response, BaseException):
                 continue
             action = row["action"]
-            if response.ok:
+            if row.get("vanished"):
+                counts["PUT.not_found"] += 1
+            if response.ok or _deleted_by_an_earlier_attempt(action, response):
                 counts[f"{action}.ok"] += 1
                 if action == "DELETE":
                     map_deletes.append({"natural_key_hash": row["natural_key_hash"]})
@@ -198,6 +206,8 @@ class Sender:
             if response.status == 404:
                 counts[f"{action}.not_found"] += 1
                 map_deletes.append({"natural_key_hash": row.get("old_key_hash") or row["natural_key_hash"]})
+                if action == "DELETE" and row.get("sis_object_key"):  # already gone: as good as deleted
+                    resolved.append({"sis_object_key": row["sis_object_key"], "reason": "deleted"})
             else:
                 counts[f"{action}.failed"] += 1
             errors.append(run.error_log.row(definition, row, action, error))
@@ -205,11 +215,18 @@ class Sender:
                 statuses.append({"seq": row["seq"], "status": "failed", "error_code": error.code,
                                  "error_message": error.message})
         with run.conn.transaction(), run.conn.cursor() as cur:
+            # Statuses before resolutions: an error closes only once its SIS object is settled.
             for name, rows in (("map_delete", map_deletes), ("map_upsert", upserts), ("error_insert", errors),
-                               ("errors_resolve", resolved), ("staged_set_status", statuses)):
+                               ("staged_set_status", statuses), ("errors_resolve", resolved)):
                 if not rows:
                     continue
                 if name == "error_insert":  # rare; one row each
                     cur.executemany(queries.engine(name), rows)
                 else:
                     cur.execute(queries.engine(name), {**key, "rows": Jsonb(rows)})
+
+
+def _deleted_by_an_earlier_attempt(action: str, response: ApiResponse) -> bool:
+    """A DELETE retried after a lost answer (dropped connection, timeout, ODS restart) finds the
+    record gone: most likely the earlier attempt deleted it, and gone is what was asked."""
+    return action == "DELETE" and response.status == 404 and response.attempts > 1

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Callable, Iterable, Iterator
 
 import psycopg
+from psycopg.adapt import Loader
+from psycopg.pq import Format
 from psycopg.rows import dict_row
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from ..resources import RESOURCES
 from ..resources.base import BuildContext, BuildError, Draft, ResourceDefinition
-from ..rules.common import UnmappedValue
+from ..rules.common import ImpossibleValue, OffCalendar, UnmappedValue
 from . import memo, queries, statistics
 from .canonical import canonical_json, digest, hash_canonical
 from .memo import ITEMS_PER_ROW, MemoUse
@@ -62,6 +65,31 @@ def natural_key_hash(definition: ResourceDefinition, body: dict[str, Any]) -> tu
     return key, key_hash(key)
 
 
+@lru_cache(maxsize=None)
+def _key_types(model: type, natural_key: tuple[str, ...]) -> dict[str, TypeAdapter]:
+    """The type of each natural-key member, by the key's reference-form name."""
+    types = {}
+    for path in natural_key:
+        annotation: Any = model
+        for part in path.split("."):
+            annotation = annotation.model_fields[part].annotation
+        types[path.rsplit(".", 1)[-1]] = TypeAdapter(annotation)
+    return types
+
+
+def failed_key_hash(definition: ResourceDefinition, body: dict[str, Any]) -> tuple[dict, str | None]:
+    """The key of a body that failed validation, each member coerced as a valid payload's would be
+    (the SIS's text '350010001' is the schoolId 350010001 its children reference), so that they are
+    skipped rather than sent to fail; a member that does not coerce stays as it is."""
+    key = definition.reference_key(body)
+    for name, adapter in _key_types(definition.model, definition.natural_key).items():
+        try:
+            key[name] = adapter.dump_python(adapter.validate_python(key[name]), mode="json")
+        except ValidationError:
+            pass
+    return key, key_hash(key)
+
+
 def replace_hash(definition: ResourceDefinition, payload: dict[str, Any]) -> str | None:
     """Hash of the values whose change forces DELETE/POST (``replace_on``); None without any."""
     values = definition.replace_values(payload) if definition.replace_on else None
@@ -83,7 +111,32 @@ def parent_keys(definition: ResourceDefinition, body: dict[str, Any]) -> list[st
 
 
 def _validation_messages(exc: ValidationError) -> list[str]:
-    return [f"{'.'.join(str(p) for p in err['loc']) or '(record)'}: {err['msg']}" for err in exc.errors()]
+    """Each problem with where it is and, for a single value, what the SIS gave (cut short)."""
+    messages = []
+    for err in exc.errors():
+        got = err.get("input")
+        shown = ("" if isinstance(got, (dict, list)) or not err["loc"] else " (the SIS has no value)" if got is None
+                 else f" (got {str(got)[:40]!r})")
+        messages.append(f"{'.'.join(str(p) for p in err['loc']) or '(record)'}: {err['msg']}{shown}")
+    return messages
+
+
+def _lenient(loader: type[Loader]) -> type[Loader]:
+    """``loader``, except that a date Python cannot hold comes back as :class:`OffCalendar`, so its
+    record becomes an error row instead of failing the whole extract."""
+
+    class Lenient(Loader):
+        def __init__(self, oid: int, context=None):
+            super().__init__(oid, context)
+            self._load = loader(oid, context).load
+
+        def load(self, data):
+            try:
+                return self._load(data)
+            except psycopg.DataError:
+                return OffCalendar(bytes(data).decode())
+
+    return Lenient
 
 
 def _drafts(definition: ResourceDefinition, row: dict, ctx: BuildContext) -> Iterator[Draft | StagedFailure]:
@@ -96,6 +149,8 @@ def _drafts(definition: ResourceDefinition, row: dict, ctx: BuildContext) -> Ite
                            item.details) if isinstance(item, BuildError) else item
     except UnmappedValue as exc:
         yield _failure(definition, row, "unmapped_value", str(exc))
+    except ImpossibleValue as exc:
+        yield _failure(definition, row, "schema_validation", str(exc))
     except BuildError as exc:
         yield _failure(definition, row, exc.error_code, exc.message, exc.details)
 
@@ -148,7 +203,7 @@ def _rows(definition: ResourceDefinition, source_rows: list[tuple[int, str, list
                     payload = definition.model.model_validate(item.body).to_json()
                 except ValidationError as exc:
                     # The raw body's key, when it has one, lets children of the failed record be skipped.
-                    key, nk_hash = natural_key_hash(definition, item.body)
+                    key, nk_hash = failed_key_hash(definition, item.body)
                     item = StagedFailure(item.sis_object_key, "schema_validation",
                                          f"{definition.name} record failed schema validation",
                                          _validation_messages(exc), json.loads(canonical_json(item.body)), nk_hash,
@@ -185,6 +240,8 @@ def stage_resource(conn: psycopg.Connection, definition: ResourceDefinition, ctx
         conn.execute(queries.engine("hash_joins"))
         result.not_rebuilt, proven_records = memo.stage_proven(conn, use, memo_params)
         with conn.cursor(name=f"extract_{definition.name}", row_factory=dict_row) as source:
+            date_loader = source.adapters.get_loader(source.adapters.types["date"].oid, Format.TEXT)
+            source.adapters.register_loader("date", _lenient(date_loader))
             source.execute(queries.engine("source_rows"))
             while rows := source.fetchmany(FETCH_SIZE):
                 batch = []

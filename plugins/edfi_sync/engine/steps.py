@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
@@ -41,8 +41,13 @@ class StepResult:
 
     @property
     def record_errors(self) -> int:
-        return sum(n for key, n in self.counts.items()
-                   if key.endswith(".failed") or key in ("build_failed", "skipped", "duplicate"))
+        return record_errors(self.counts)
+
+
+def record_errors(counts: Mapping[str, int]) -> int:
+    """Records a step's counts say were logged as errors (what fail_on_record_errors and alerts count)."""
+    return sum(n for key, n in counts.items()
+               if key.endswith(".failed") or key in ("build_failed", "skipped", "duplicate"))
 
 
 def post(run: "YearSync", definition: ResourceDefinition, step: Step) -> StepResult:
@@ -83,6 +88,7 @@ def post(run: "YearSync", definition: ResourceDefinition, step: Step) -> StepRes
         unchanged = cur.execute(queries.engine("mark_unchanged"), params).rowcount
         if run.options.selective:
             cur.execute(queries.engine("mark_cascades"), params)
+        run.error_log.resolve_staged(definition)
     counts.update({k: v for k, v in (("duplicate", len(duplicates)), ("skipped", len(skipped)),
                                      ("unchanged", unchanged)) if v})
     if definition.replace_on:

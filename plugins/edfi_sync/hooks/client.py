@@ -31,6 +31,16 @@ class EdFiUnavailable(RuntimeError):
     """Systemic: the ODS/API cannot be reached or refuses our credentials. Fails the run."""
 
 
+def _oauth_answer(text: str) -> dict[str, Any] | None:
+    """An OAuth token answer; None when the body is no such thing (a web page, another API)."""
+    try:
+        answer = json.loads(text)
+    except ValueError:
+        return None
+    token = answer.get("access_token") if isinstance(answer, dict) else None
+    return answer if isinstance(token, str) and token else None
+
+
 @dataclass(frozen=True)
 class EdFiSettings:
     base_url: str
@@ -84,6 +94,42 @@ class EdFiSettings:
         if self.api_mode == "year_specific":
             return f"/data/v3/{school_year}/ed-fi/{resource}"
         return f"/data/v3/ed-fi/{resource}"
+
+
+@dataclass(frozen=True)
+class OdsInfo:
+    """What an ODS/API says about itself at ``GET /`` (no token needed)."""
+
+    api_version: str | None = None
+    data_standard: str | None = None  # the Ed-Fi data model's version, e.g. 4.0.0
+    api_mode: str | None = None  # Sandbox, SharedInstance, YearSpecific, DistrictSpecific (5.x)
+
+    @classmethod
+    def from_root(cls, body: Any) -> "OdsInfo":
+        if not isinstance(body, dict):
+            return cls()
+        models = [m for m in body.get("dataModels") or [] if isinstance(m, dict)]
+        edfi = next((m for m in models if m.get("name") == "Ed-Fi"), models[0] if models else {})
+        return cls(api_version=body.get("version"), data_standard=edfi.get("version"), api_mode=body.get("apiMode"))
+
+    def describe(self) -> str:
+        mode = f", {self.api_mode}" if self.api_mode else ""
+        return f"ODS/API {self.api_version or '?'} (Data Standard {self.data_standard or '?'}{mode})"
+
+    def mismatches(self, settings: "EdFiSettings") -> list[str]:
+        """Where the connection's extras disagree with what the server says (pure)."""
+        problems = []
+        wanted = settings.data_standard
+        served = self.data_standard
+        if served and not (served == wanted or served.startswith(wanted + ".")):
+            extra = "4.0" if served.startswith("4.") else served.split(".")[0]
+            problems.append(f"the server speaks Data Standard {served} and the connection's data_standard "
+                            f"extra says {wanted}: set it to {extra}")
+        modes = {"SharedInstance": "shared_instance", "YearSpecific": "year_specific"}
+        if self.api_mode in modes and modes[self.api_mode] != settings.api_mode:
+            problems.append(f"the server runs in {self.api_mode} mode and the connection's api_mode extra says "
+                            f"{settings.api_mode}: set it to {modes[self.api_mode]}")
+        return problems
 
 
 @dataclass
@@ -207,13 +253,19 @@ class EdFiClient:
         self._token_lock: asyncio.Lock | None = None
         self._session: aiohttp.ClientSession | None = None
         self.limit: AdaptiveLimit | None = None
+        self.token_scope = ""  # the education organization ids the last token response named
         self.stats = {"requests": 0, "retries": 0, "token_fetches": 0}
 
     async def __aenter__(self) -> "EdFiClient":
         verify = self.settings.verify
         ssl_context: ssl.SSLContext | bool
         if isinstance(verify, str):
-            ssl_context = ssl.create_default_context(cafile=verify)
+            try:
+                ssl_context = ssl.create_default_context(cafile=verify)
+            except (OSError, ssl.SSLError) as exc:
+                raise EdFiUnavailable(f"cannot read the CA bundle {verify!r} that the Ed-Fi connection's verify "
+                                      f"extra names ({exc}). Fix: give the path of a PEM file of the CA "
+                                      f"certificates that signed the ODS/API's certificate") from None
         else:
             ssl_context = ssl.create_default_context() if verify else False
         self.limit = AdaptiveLimit(self.settings.max_in_flight)
@@ -228,6 +280,13 @@ class EdFiClient:
         if self._session is not None:
             await self._session.close()
 
+    def _certificate_refused(self, exc: aiohttp.ClientConnectorCertificateError) -> EdFiUnavailable:
+        """Verification failed: retrying cannot help, and the fix is the connection's, never verify=false."""
+        return EdFiUnavailable(
+            f"the Ed-Fi API at {self.settings.base_url} presented a TLS certificate that could not be verified "
+            f"({exc.certificate_error}). Fix: if the ODS/API's certificate comes from a private certificate "
+            f"authority, set the Ed-Fi connection's verify extra to the path of that CA's bundle (PEM)")
+
     async def _fetch_token(self) -> None:
         assert self._session is not None
         self.stats["token_fetches"] += 1
@@ -237,23 +296,32 @@ class EdFiClient:
             retry_after = None
             try:
                 async with self._session.post(url, data={"grant_type": "client_credentials"}, auth=auth) as resp:
-                    text = await resp.text()
-                    if resp.status == 200:
-                        payload = json.loads(text)
-                        self._token = payload["access_token"]
-                        lifetime = float(payload.get("expires_in") or 3600)
+                    answer = _oauth_answer(await resp.text()) if resp.status == 200 else None
+                    if resp.status in (404, 405) or (resp.status == 200 and answer is None):
+                        raise EdFiUnavailable(
+                            f"{url} answered {resp.status} with no OAuth token: the Ed-Fi connection's host is not "
+                            f"an Ed-Fi ODS/API. Fix: set it to the API's base URL (the one that serves /oauth/token "
+                            f"and /data/v3)")
+                    if answer is not None:
+                        self._token = answer["access_token"]
+                        self.token_scope = str(answer.get("scope") or "")
+                        lifetime = float(answer.get("expires_in") or 3600)
                         # Refresh before expiry: a token must not die mid-request.
                         self._token_expires = time.time() + max(lifetime * 0.9, lifetime - 60)
                         return
                     if resp.status not in RETRYABLE_STATUSES:
                         raise EdFiUnavailable(
-                            f"the Ed-Fi API refused the client credentials ({resp.status}): check the key and "
-                            f"secret of the Ed-Fi connection")
+                            f"the Ed-Fi API refused the client credentials ({resp.status}). Fix: check the key "
+                            f"(login) and secret (password) of the Ed-Fi connection")
                     # A 429 here is the per-client token limit: its Retry-After says when a slot frees.
                     retry_after = resp.headers.get("Retry-After")
+            except aiohttp.ClientConnectorCertificateError as exc:
+                raise self._certificate_refused(exc) from None
             except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as exc:
                 if attempt == self.settings.max_attempts:
-                    raise EdFiUnavailable(f"cannot reach the Ed-Fi API at {self.settings.base_url}: {exc}") from exc
+                    raise EdFiUnavailable(
+                        f"cannot reach the Ed-Fi API at {self.settings.base_url}: {exc or type(exc).__name__}. Fix: "
+                        f"check the Ed-Fi connection's host and port, and that the ODS/API is up") from exc
             await asyncio.sleep(self._backoff(attempt, retry_after))
         raise EdFiUnavailable(f"the Ed-Fi API at {self.settings.base_url} kept failing the token request")
 
@@ -306,7 +374,6 @@ class EdFiClient:
                       params: dict[str, Any] | None = None) -> ApiResponse:
         assert self._session is not None and self.limit is not None
         url = f"{self.settings.base_url}{path}"
-        refreshed = False
         attempt = 0
         async with self.limit:
             while True:
@@ -319,15 +386,19 @@ class EdFiClient:
                                                      headers={"Authorization": f"Bearer {token}"}) as resp:
                         text = await resp.text()
                         status, headers = resp.status, {k.lower(): v for k, v in resp.headers.items()}
+                except aiohttp.ClientConnectorCertificateError as exc:
+                    raise self._certificate_refused(exc) from None
                 except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError) as exc:
                     if attempt >= self.settings.max_attempts:
-                        raise EdFiUnavailable(f"{method} {path}: no answer after {attempt} attempts ({exc!r})") from exc
+                        raise EdFiUnavailable(f"{method} {path}: no answer after {attempt} attempts ({exc!r}). "
+                                              f"Fix: check that the ODS/API is up, then rerun") from exc
                     self.stats["retries"] += 1
                     await asyncio.sleep(self._backoff(attempt))
                     continue
                 self.limit.record(status, time.monotonic() - sent)
-                if status == 401 and not refreshed:
-                    refreshed = True  # expired or revoked: one new token, one retry
+                if status == 401 and attempt < self.settings.max_attempts:
+                    # Expired or revoked (an ODS restart forgets its tokens): a new token and a retry,
+                    # again if it happens again during the backoffs; it counts as an attempt.
                     await self._bearer(stale=token)
                     continue
                 if status in RETRYABLE_STATUSES and attempt < self.settings.max_attempts:
@@ -339,6 +410,32 @@ class EdFiClient:
                 except ValueError:
                     body = text
                 return ApiResponse(status, headers, body, attempt)
+
+    async def root(self) -> OdsInfo:
+        """``GET /``, which needs no token; EdFiUnavailable when the server does not answer it."""
+        assert self._session is not None
+        url = f"{self.settings.base_url}/"
+        try:
+            async with self._session.get(url) as resp:
+                text = await resp.text()
+                status = resp.status
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise EdFiUnavailable(f"cannot reach the Ed-Fi API at {self.settings.base_url}: "
+                                  f"{exc or type(exc).__name__}") from exc
+        if status != 200:
+            raise EdFiUnavailable(f"GET {url} answered {status}: is this the base URL of an Ed-Fi ODS/API?")
+        try:
+            return OdsInfo.from_root(json.loads(text))
+        except ValueError:
+            raise EdFiUnavailable(f"GET {url} did not answer JSON: is this the base URL of an Ed-Fi ODS/API?") \
+                from None
+
+    async def authenticate(self) -> tuple[str, ...]:
+        """A token request of this client's own (never a cached token: the point is to check these
+        credentials); the education organization ids the token response names (``scope``), empty
+        when the client is unrestricted or the server does not say. EdFiUnavailable when refused."""
+        await self._fetch_token()
+        return tuple(part for part in self.token_scope.replace(",", " ").split() if part.isdigit())
 
     async def get_all(self, path: str, *, page_size: int = 500, params: dict[str, Any] | None = None):
         """Page through a collection (offset/limit), yielding records."""

@@ -8,11 +8,16 @@ declares them: see :mod:`edfi_sync.provider`). The CLI uses the same hook, readi
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from typing import Any
 
 from airflow.providers.http.hooks.http import HttpHook
 
-from .client import EdFiClient, EdFiSettings
+from .client import EdFiClient, EdFiSettings, EdFiUnavailable
+
+# The Test button waits on a person: one attempt each, and not a minute per attempt.
+TEST_TIMEOUT_SECONDS = 15
 
 
 class EdFiHook(HttpHook):
@@ -33,3 +38,26 @@ class EdFiHook(HttpHook):
 
     def get_client(self, token_cache=None) -> EdFiClient:
         return EdFiClient(self.settings(), token_cache=token_cache)
+
+    def test_connection(self) -> tuple[bool, str]:
+        """The connection form's Test button. It runs in the api-server, the one place SPEC §6.1
+        lets talk to the ODS: ``GET /`` and a token request, nothing else. It says whether the URL
+        answers, whether the credentials get a token, and whether the server's data standard and
+        mode match the extras."""
+        try:
+            settings = dataclasses.replace(self.settings(), max_attempts=1, timeout_seconds=TEST_TIMEOUT_SECONDS)
+            info = asyncio.run(_probe(settings))
+        except (EdFiUnavailable, ValueError) as exc:
+            return False, str(exc)
+        problems = info.mismatches(settings)
+        if problems:
+            return False, f"{info.describe()} at {settings.base_url}: " + "; ".join(problems)
+        return True, (f"{info.describe()} at {settings.base_url}: client {settings.client_key!r} got a token; "
+                      f"data standard and mode match the connection")
+
+
+async def _probe(settings: EdFiSettings):
+    async with EdFiClient(settings) as client:
+        info = await client.root()
+        await client.authenticate()
+        return info

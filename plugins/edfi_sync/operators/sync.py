@@ -48,6 +48,27 @@ def school_years(value: Any) -> list[int]:
     return years
 
 
+def run_years(value: Any, year_from_interval: bool, context) -> list[int]:
+    """The school years a DAG run names: the ``school_years`` param, else (the school-year DAG)
+    the year its data interval ends in; empty means every enabled year."""
+    years = school_years(value)
+    if years or not year_from_interval:
+        return years
+    end = context.get("data_interval_end")
+    if end is None:
+        raise AirflowFailException("no school year: set the school_years param, or run with a data interval")
+    return [end.year]
+
+
+def enabled_years(conninfo: str) -> list[int]:
+    import psycopg
+
+    from ..engine import queries
+
+    with psycopg.connect(conninfo) as conn:
+        return [row[0] for row in conn.execute(queries.engine("enabled_years"))]
+
+
 def resource_names(value: Any) -> tuple[str, ...]:
     names = tuple(str(item) for item in _items(value))
     GRAPH.post_order(names)  # unknown names fail here, with the known ones listed
@@ -60,6 +81,20 @@ def school_ids(value: Any) -> tuple[str, ...] | None:
     if not items or [item.lower() for item in items] == ["all"]:
         return None
     return tuple(items)
+
+
+def masked_edfi_settings(conn_id: str):
+    """The year's Ed-Fi connection, its client secret registered with Airflow's log masker: nothing
+    logs it, and should anything ever try, the task log shows *** (an AIRFLOW_CONN_* variable read
+    without Airflow is not masked otherwise)."""
+    from airflow.sdk.log import mask_secret
+
+    from ..engine.runner import edfi_settings
+
+    settings = edfi_settings(conn_id)
+    if settings.client_secret:
+        mask_secret(settings.client_secret)
+    return settings
 
 
 class EdFiStepOperator(BaseOperator):
@@ -96,15 +131,6 @@ class EdFiStepOperator(BaseOperator):
         self.sis_conn_id = sis_conn_id
         self._running = None
 
-    def _years(self, context) -> list[int]:
-        years = school_years(self.school_years)
-        if years or not self.year_from_interval:
-            return years
-        end = context.get("data_interval_end")
-        if end is None:
-            raise AirflowFailException("no school year: set the school_years param, or run with a data interval")
-        return [end.year]
-
     def execute(self, context) -> dict[str, Any]:
         from ..engine.progress import summary_table
         from ..engine.runner import OutOfScope, StageIncomplete, SyncOptions, YearSync, plan
@@ -116,7 +142,7 @@ class EdFiStepOperator(BaseOperator):
         summary: dict[str, Any] = {"dag_run_id": context["run_id"], "resource": self.resource,
                                    "phase": self.phase, "dry_run": dry_run, "years": []}
         selected = resource_names(self.selected_resources)
-        years = self._years(context)
+        years = run_years(self.school_years, self.year_from_interval, context)
         try:
             options = SyncOptions(resources=selected, resync=bool(as_bool(self.resync)),
                                   schools=school_ids(self.schools), dry_run=dry_run,
@@ -127,12 +153,12 @@ class EdFiStepOperator(BaseOperator):
             log.info("%s: not among the selected resources %s; nothing to do", step.task_id, list(selected))
             return self._done(summary, "not_selected")
         conninfo = SisDatabaseHook(self.sis_conn_id).conninfo()
-        years = years or self._enabled_years(conninfo)
+        years = years or enabled_years(conninfo)
         failing: list[str] = []
         for year in years:
             with YearSync(year, options, run_id=f"{context['run_id']}__{year}", conninfo=conninfo,
-                          origin="airflow", dag_id=self.dag_id, dag_run_id=context["run_id"],
-                          task_id=self.task_id) as run:
+                          settings_for=masked_edfi_settings, origin="airflow", dag_id=self.dag_id,
+                          dag_run_id=context["run_id"], task_id=self.task_id) as run:
                 self._running = run
                 try:
                     run.begin()
@@ -189,21 +215,30 @@ class EdFiStepOperator(BaseOperator):
                             "resource": result.step.resource},
         }
 
-    @staticmethod
-    def _enabled_years(conninfo: str) -> list[int]:
-        import psycopg
-
-        from ..engine import queries
-
-        with psycopg.connect(conninfo) as conn:
-            return [row[0] for row in conn.execute(queries.engine("enabled_years"))]
-
     def on_kill(self) -> None:
         """Stop the statement in progress; everything sent so far is recorded, a rerun resumes."""
         if self._running is not None:
             log.warning("%s.%s killed: stopping; clear the task to resume (it sends only what is left)",
                         self.phase, self.resource)
             self._running.cancel()
+
+
+class CloseEngineRuns:
+    """The sync DAGs' ``on_success_callback`` / ``on_failure_callback`` (the dag-processor runs it):
+    an Airflow run is closed by its DAG run's end, never by age (SPEC §6.1). The last task closes
+    a run whose every step finished; this closes the runs a failed, killed or never-run task left
+    open, so the run ledger never keeps them 'running' and their staged rows can go."""
+
+    def __init__(self, failed: bool, sis_conn_id: str = "edfi_sis"):
+        self.failed, self.sis_conn_id = failed, sis_conn_id
+
+    def __call__(self, context) -> None:
+        from ..engine.runner import close_dag_run
+        from ..hooks.sis import SisDatabaseHook
+
+        for summary in close_dag_run(SisDatabaseHook(self.sis_conn_id).conninfo(), context["run_id"], self.failed):
+            log.warning("DAG run %s ended with engine run %s open: closed as %s", context["run_id"],
+                        summary.run_id, summary.status)
 
 
 class EdFiPostOperator(EdFiStepOperator):

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 PAGE_SIZE = 50
 MAX_TEXT = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 ERROR_STATUSES = {"open": "Open", "resolved": "Resolved", "archived": "Archived", "all": "All"}
 ERROR_CLASSES = ("data", "missing_reference", "authorization", "retryable", "ignorable")
@@ -52,7 +53,7 @@ class Cursor:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
             backward, key, start = json.loads(raw)
             if not (isinstance(key, list) and len(key) == arity and isinstance(start, int) and start >= 0
-                    and all(isinstance(v, (str, int)) for v in key)):
+                    and all(isinstance(v, int) or isinstance(v, str) and not _CONTROL.search(v) for v in key)):
                 raise ValueError
         except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
             raise BadFilter("page is not a page of this list (follow the Next/Previous links)") from None
@@ -62,6 +63,8 @@ class Cursor:
 def _text(name: str, raw: str) -> str:
     if len(raw) > MAX_TEXT:
         raise BadFilter(f"{name} is longer than {MAX_TEXT} characters")
+    if _CONTROL.search(raw):  # PostgreSQL text cannot hold a NUL: it would fail the query, not match nothing
+        raise BadFilter(f"{name} holds a control character")
     return raw
 
 

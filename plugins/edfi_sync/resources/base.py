@@ -104,6 +104,8 @@ class ResourceDefinition:
     # Several SIS rows with one natural key are one record by design (an LEA-level course many
     # transcripts name): the highest precedence is sent and the others are not logged as duplicates.
     merge_duplicates: bool = False
+    # Descriptor values the build sends whatever the mappings say (preflight checks the ODS has them).
+    descriptors: tuple[str, ...] = ()
 
     def __post_init__(self):
         missing = {ref.resource for ref in self.references} - set(self.upstream)

@@ -7,20 +7,20 @@ They follow their record: a record's key change or DELETE/POST deletes them and 
 
 from __future__ import annotations
 
-from typing import Annotated, Iterator
-
-from pydantic import StringConstraints
+from typing import Iterator
 
 from ..rules.academic_records import course_attempt_result, earned_credits
 from ..rules.common import UnmappedValue
 from .base import BuildContext, BuildError, Draft, EdFiModel, Reference, ResourceDefinition
-from .fields import DescriptorUri, EdOrgId, StudentUniqueId
+from .fields import CourseCode, DescriptorUri, EdFiNumber, EdFiString, EdOrgId, StudentUniqueId
 from .studentAcademicRecords import (MAPPING_FIELDS, academic_records, credits, district_of, record_reference,
                                      student_fields, transcripts_of)
 
+LetterGrade = EdFiString(20, blank_ok=True)
+
 
 class CourseReference(EdFiModel):
-    courseCode: Annotated[str, StringConstraints(min_length=1, max_length=60)]
+    courseCode: CourseCode
     educationOrganizationId: EdOrgId
 
 
@@ -35,9 +35,9 @@ class CourseTranscript(EdFiModel):
     courseAttemptResultDescriptor: DescriptorUri
     courseReference: CourseReference
     studentAcademicRecordReference: StudentAcademicRecordReference
-    earnedCredits: float | None = None
-    attemptedCredits: float | None = None
-    finalLetterGradeEarned: Annotated[str, StringConstraints(max_length=20)] | None = None
+    earnedCredits: EdFiNumber | None = None
+    attemptedCredits: EdFiNumber | None = None
+    finalLetterGradeEarned: LetterGrade | None = None
 
 
 def build(row, ctx: BuildContext) -> Iterator[Draft | BuildError]:

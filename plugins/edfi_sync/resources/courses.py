@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import Annotated, Iterator
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
-from ..rules.common import UnmappedValue
+from ..rules.common import ImpossibleValue, UnmappedValue
 from .base import BuildContext, BuildError, Draft, EdFiModel, Reference, ResourceDefinition
-from .fields import DescriptorUri, EducationOrganizationReference, ed_fi_descriptor
+from .fields import CourseCode, DescriptorUri, EdFiString, EducationOrganizationReference, ed_fi_descriptor
 from .studentAcademicRecords import MAPPING_FIELDS, academic_records, district_of, transcripts_of
 
 LEA_COURSE_CODE = ed_fi_descriptor("CourseIdentificationSystemDescriptor", "LEA course code")
-CourseCode = Annotated[str, StringConstraints(min_length=1, max_length=60)]
+CourseTitle = EdFiString(60)
 
 
 class CourseIdentificationCode(EdFiModel):
@@ -28,7 +28,7 @@ class CourseIdentificationCode(EdFiModel):
 class Course(EdFiModel):
     courseCode: CourseCode
     educationOrganizationReference: EducationOrganizationReference
-    courseTitle: Annotated[str, StringConstraints(min_length=1, max_length=60)]
+    courseTitle: CourseTitle
     numberOfParts: int
     identificationCodes: Annotated[list[CourseIdentificationCode], Field(min_length=1)]
 
@@ -43,7 +43,10 @@ def build(row, ctx: BuildContext) -> Iterator[Draft]:
         if found is None:
             return
         transcripts = found[1]
-    lea = district_of(row, found[0] if found else None)
+    try:
+        lea = district_of(row, found[0] if found else None)
+    except ImpossibleValue:
+        lea = None  # an enrollment date beyond the calendar: the courses fail (and stay) with the records
     for transcript in transcripts:
         if transcript.course_number is None:
             continue  # its course transcript is the error row
@@ -74,4 +77,5 @@ DEFINITION = ResourceDefinition(
                           {"educationOrganizationId": "localEducationAgencyId"}),),
     merge_duplicates=True,
     mapping_fields=MAPPING_FIELDS,
+    descriptors=(LEA_COURSE_CODE,),
 )

@@ -46,4 +46,5 @@ DEFINITION = ResourceDefinition(
     sis_object_type="district",
     level="lea",
     mapping_fields=(("localEducationAgencies", "category"),),
+    descriptors=(LEA_CATEGORY,),
 )

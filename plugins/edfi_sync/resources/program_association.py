@@ -6,14 +6,15 @@ No DEFINITION here: this module is not a resource.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Callable, Mapping
 
 from ..rules.common import UnmappedValue
 from ..rules.programs import (
     PROGRAMS, ProgramIdentity, area_record_counts, begin_date, end_date, overlaps_year, program_identity)
+from pydantic import model_validator
+
 from .base import BuildContext, BuildRule, Draft, EdFiModel, Reference, ResourceDefinition
-from .fields import EducationOrganizationReference, ProgramReference, StudentReference
+from .fields import EdFiDate, EducationOrganizationReference, ProgramReference, StudentReference, dates_in_order
 
 NATURAL_KEY = ("beginDate", "educationOrganizationReference.educationOrganizationId",
                "programReference.educationOrganizationId", "programReference.programName",
@@ -21,11 +22,16 @@ NATURAL_KEY = ("beginDate", "educationOrganizationReference.educationOrganizatio
 
 
 class GeneralStudentProgramAssociation(EdFiModel):
-    beginDate: date
+    beginDate: EdFiDate
     educationOrganizationReference: EducationOrganizationReference
     programReference: ProgramReference
     studentReference: StudentReference
-    endDate: date | None = None
+    endDate: EdFiDate | None = None
+
+    @model_validator(mode="after")
+    def _end_after_begin(self):
+        dates_in_order(self.beginDate, self.endDate, "beginDate", "endDate")
+        return self
 
 
 def program_of(row: Mapping[str, Any], ctx: BuildContext, kind: str, source: str,

@@ -8,22 +8,22 @@ program is deleted only by a resync on all schools, once no association referenc
 
 from __future__ import annotations
 
-from typing import Annotated, Iterator
-
-from pydantic import StringConstraints
+from typing import Iterator
 
 from ..rules.programs import (
-    PROGRAMS, ProgramIdentity, area_record_counts, object_key, overlaps_year, parse_day, program_id,
-    program_identity)
+    PROGRAMS, ProgramIdentity, area_record_counts, object_key, overlaps_year, program_id, program_identity)
+from ..rules.common import ImpossibleValue, parse_day
 from .base import BuildContext, Draft, EdFiModel, Reference, ResourceDefinition
-from .fields import DescriptorUri, EducationOrganizationReference, ProgramName
+from .fields import DescriptorUri, EdFiString, EducationOrganizationReference, ProgramName
+
+ProgramId = EdFiString(20)
 
 
 class Program(EdFiModel):
     educationOrganizationReference: EducationOrganizationReference
     programName: ProgramName
     programTypeDescriptor: DescriptorUri
-    programId: Annotated[str, StringConstraints(max_length=20)] | None = None
+    programId: ProgramId | None = None
 
 
 def build(row, ctx: BuildContext) -> Iterator[Draft]:
@@ -35,7 +35,11 @@ def build(row, ctx: BuildContext) -> Iterator[Draft]:
                 record["kind"], eligibility=record["eligibility"], plan_type=record["plan_type"],
                 locked=record["locked"]):
             continue
-        if not overlaps_year(ctx.school_year, parse_day(record["start_date"]), parse_day(record["end_date"])):
+        try:
+            start, end = parse_day(record["start_date"]), parse_day(record["end_date"])
+        except ImpossibleValue:
+            continue  # the record's own association is the error row (its extract reads the same dates)
+        if not overlaps_year(ctx.school_year, start, end):
             continue
         identity = program_identity(ctx.mappings, row["district_number"], record["kind"], record["source"],
                                     record["name"])

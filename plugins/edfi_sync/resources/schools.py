@@ -53,4 +53,5 @@ DEFINITION = ResourceDefinition(
     upstream=("localEducationAgencies",),
     references=(Reference("localEducationAgencyReference", "localEducationAgencies"),),
     mapping_fields=(("studentSchoolAssociations", "grade_level"),),
+    descriptors=(SCHOOL_CATEGORY,),
 )

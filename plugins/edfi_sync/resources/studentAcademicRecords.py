@@ -7,17 +7,18 @@ DELETE/POST although the date is not in the key (``replace_on``); the transcript
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Iterator, Mapping
 
 from ..rules.academic_records import (AcademicRecordPlan, Enrollment, Graduation, TermNotDeterminable, Transcript,
                                       cumulative_credits, diploma, latest_primary, plan, session_credits)
+from ..rules.common import ImpossibleValue, finite
 from .base import BuildContext, BuildError, Draft, EdFiModel, Reference, ResourceDefinition
-from .fields import DescriptorUri, EducationOrganizationReference, SchoolYearTypeReference, StudentReference
+from .fields import (DescriptorUri, EdFiDate, EdFiNumber, EducationOrganizationReference, SchoolYearTypeReference,
+                     StudentReference)
 
 
 class Diploma(EdFiModel):
-    diplomaAwardDate: date
+    diplomaAwardDate: EdFiDate
     diplomaTypeDescriptor: DescriptorUri
     achievementCategoryDescriptor: DescriptorUri | None = None
 
@@ -27,11 +28,11 @@ class StudentAcademicRecord(EdFiModel):
     schoolYearTypeReference: SchoolYearTypeReference
     studentReference: StudentReference
     termDescriptor: DescriptorUri
-    cumulativeAttemptedCredits: float | None = None
-    cumulativeEarnedCredits: float | None = None
-    sessionAttemptedCredits: float | None = None
-    sessionEarnedCredits: float | None = None
-    cumulativeGradePointAverage: float | None = None
+    cumulativeAttemptedCredits: EdFiNumber | None = None
+    cumulativeEarnedCredits: EdFiNumber | None = None
+    sessionAttemptedCredits: EdFiNumber | None = None
+    sessionEarnedCredits: EdFiNumber | None = None
+    cumulativeGradePointAverage: EdFiNumber | None = None
     diplomas: list[Diploma] | None = None
 
 
@@ -49,10 +50,15 @@ def student_records(row: Mapping[str, Any], ctx: BuildContext) -> tuple[Academic
     """The plan of a student's records from an academic_record_student row."""
     transcripts = transcripts_of(row)
     try:
+        for transcript in transcripts:  # credits add up across the student's records
+            finite(transcript.credits_attempted, f"transcript {transcript.transcript_id} attempted credits")
+            finite(transcript.credits_earned, f"transcript {transcript.transcript_id} earned credits")
         planned = plan((Graduation.of(g) for g in row["graduations"]), (Enrollment.of(e) for e in row["enrollments"]),
                        transcripts, ctx.school_year, ctx.mappings)
     except TermNotDeterminable as exc:
         raise BuildError("term_not_determinable", str(exc), school_ids=student_fields(row)["school_ids"]) from exc
+    except ImpossibleValue as exc:
+        raise BuildError("schema_validation", str(exc), school_ids=student_fields(row)["school_ids"]) from exc
     return planned, transcripts
 
 

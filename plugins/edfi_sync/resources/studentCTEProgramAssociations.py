@@ -7,21 +7,20 @@ DELETE of the old record and a POST of the new one; any other change is a PUT to
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import StringConstraints
-
 from ..rules.programs import (
-    CTE, Certification, cte_programs, non_traditional_gender_status, overlaps_year, parse_day,
-    private_cte_program, technical_skills_assessment)
+    CTE, Certification, cte_programs, non_traditional_gender_status, overlaps_year, private_cte_program,
+    technical_skills_assessment)
+from ..rules.common import parse_day
 from .base import BuildContext, Draft, EdFiModel
-from .fields import DescriptorUri
+from .fields import DescriptorUri, EdFiString
 from .program_association import GeneralStudentProgramAssociation, association, draft, program_of
+
+CipCode = EdFiString(120, blank_ok=True)
 
 
 class CTEProgram(EdFiModel):
     careerPathwayDescriptor: DescriptorUri
-    cipCode: Annotated[str, StringConstraints(max_length=120)] | None = None
+    cipCode: CipCode | None = None
     primaryCTEProgramIndicator: bool | None = None
     cteProgramCompletionIndicator: bool | None = None
 
@@ -40,7 +39,8 @@ def build(row, ctx: BuildContext) -> list[Draft]:
     if program is None:
         return []
     certifications = [Certification(c["certification_id"], c["attempted"], c["passed"],
-                                    parse_day(c["certification_date"])) for c in row["certifications"]]
+                                    parse_day(c["certification_date"], f"certification {c['certification_id']} date"))
+                      for c in row["certifications"]]
     return draft(
         row, ctx, program,
         nonTraditionalGenderStatus=non_traditional_gender_status(row["non_traditional"]),

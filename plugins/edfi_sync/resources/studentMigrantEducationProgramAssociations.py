@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from ..rules.programs import last_qualifying_move, priority_for_services
+from .fields import EdFiDate
 from .program_association import GeneralStudentProgramAssociation, area_association
 
 
 class StudentMigrantEducationProgramAssociation(GeneralStudentProgramAssociation):
-    lastQualifyingMove: date
+    lastQualifyingMove: EdFiDate
     priorityForServices: bool
 
 

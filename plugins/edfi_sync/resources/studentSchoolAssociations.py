@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from pydantic import model_validator
+
 from .base import BuildContext, Draft, EdFiModel, Reference, ResourceDefinition
-from .fields import DescriptorUri, SchoolReference, SchoolYearTypeReference, StudentReference
+from .fields import DescriptorUri, EdFiDate, SchoolReference, SchoolYearTypeReference, StudentReference, dates_in_order
 
 MAPPING = "studentSchoolAssociations"
 
@@ -17,12 +19,17 @@ MAPPING = "studentSchoolAssociations"
 class StudentSchoolAssociation(EdFiModel):
     studentReference: StudentReference
     schoolReference: SchoolReference
-    entryDate: date
+    entryDate: EdFiDate
     entryGradeLevelDescriptor: DescriptorUri
-    exitWithdrawDate: date | None = None
+    exitWithdrawDate: EdFiDate | None = None
     exitWithdrawTypeDescriptor: DescriptorUri | None = None
     primarySchool: bool | None = None
     schoolYearTypeReference: SchoolYearTypeReference | None = None
+
+    @model_validator(mode="after")
+    def _exit_after_entry(self):
+        dates_in_order(self.entryDate, self.exitWithdrawDate, "entryDate", "exitWithdrawDate")
+        return self
 
 
 def exit_withdraw_type(ctx: BuildContext, end_date: date | None, end_status: str | None) -> str | None:

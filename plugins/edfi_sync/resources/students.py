@@ -7,10 +7,8 @@ through the student's SSA.
 
 from __future__ import annotations
 
-from datetime import date
-
 from .base import BuildContext, Draft, EdFiModel, ResourceDefinition
-from .fields import Name75, StudentUniqueId
+from .fields import Name75, PastDate, StudentUniqueId
 
 
 class Student(EdFiModel):
@@ -18,7 +16,7 @@ class Student(EdFiModel):
     firstName: Name75
     middleName: Name75 | None = None
     lastSurname: Name75
-    birthDate: date
+    birthDate: PastDate
 
 
 def build(row, ctx: BuildContext) -> Draft:

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
-from .common import Mappings, SchoolYear, UnmappedValue
+from .common import Mappings, SchoolYear, UnmappedValue, parse_day
 
 SAR = "studentAcademicRecords"
 SESSIONS = "sessions"
@@ -21,10 +21,6 @@ GRADUATED = "G"  # the exit/withdraw code value of a graduate (any namespace)
 
 class TermNotDeterminable(LookupError):
     """No rule of seed 004 yields a term for a transcript row (an error-log row, never a guess)."""
-
-
-def _day(value: Any) -> date | None:
-    return value if value is None or isinstance(value, date) else date.fromisoformat(value)
 
 
 def _number(value: Any) -> Decimal | None:
@@ -41,8 +37,8 @@ class Term:
 
     @classmethod
     def of(cls, row: Mapping[str, Any]) -> "Term":
-        return cls(row["term_id"], row["term_schedule_id"], row.get("name"), _day(row.get("start_date")),
-                   _day(row.get("end_date")))
+        return cls(row["term_id"], row["term_schedule_id"], row.get("name"),
+                   parse_day(row.get("start_date"), "term start"), parse_day(row.get("end_date"), "term end"))
 
 
 @dataclass(frozen=True)
@@ -59,7 +55,9 @@ class Enrollment:
     @classmethod
     def of(cls, row: Mapping[str, Any]) -> "Enrollment":
         return cls(row["enrollment_id"], row.get("school_number"), row.get("district_number"),
-                   row.get("service_type"), _day(row.get("start_date")), _day(row.get("end_date")),
+                   row.get("service_type"),
+                   parse_day(row.get("start_date"), f"enrollment {row['enrollment_id']} start"),
+                   parse_day(row.get("end_date"), f"enrollment {row['enrollment_id']} end"),
                    row.get("end_status"), tuple(Term.of(t) for t in row.get("terms") or ()))
 
 
@@ -71,7 +69,8 @@ class Graduation:
 
     @classmethod
     def of(cls, row: Mapping[str, Any]) -> "Graduation":
-        return cls(row["graduation_id"], row.get("diploma_type"), _day(row.get("diploma_date")))
+        return cls(row["graduation_id"], row.get("diploma_type"), parse_day(row.get("diploma_date"),
+                                                                   f"graduation {row['graduation_id']} diploma date"))
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Mapping
 
 
@@ -31,6 +32,50 @@ class SchoolYear:
 def descriptor_uri(namespace: str, code_value: str) -> str:
     """Ed-Fi descriptor values travel as ``namespace#codeValue``."""
     return f"{namespace}#{code_value}"
+
+
+class OffCalendar(date):
+    """A date PostgreSQL holds but the calendar of Python and Ed-Fi does not: 'infinity' and years after
+    9999 compare as the last day, '-infinity' and BC dates as the first, so rules read them as
+    PostgreSQL does (an end of 'infinity' never ends); a record that would carry one is not sent."""
+
+    text: str
+
+    def __new__(cls, text: str) -> "OffCalendar":
+        day = date.min if text.startswith("-") or text.endswith("BC") else date.max
+        self = super().__new__(cls, day.year, day.month, day.day)
+        self.text = text
+        return self
+
+    def isoformat(self) -> str:
+        return self.text
+
+    __str__ = isoformat
+
+    def __repr__(self) -> str:
+        return repr(self.text)
+
+
+class ImpossibleValue(ValueError):
+    """A SIS value no Ed-Fi record can carry: PostgreSQL holds dates beyond the calendar ('infinity',
+    before year 1, after 9999) and numbers that are none (NaN, Infinity). The record is an error row."""
+
+
+def parse_day(value: str | date | None, what: str = "date") -> date | None:
+    """Dates arrive as ISO text from JSON aggregates."""
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ImpossibleValue(f"{what} {value!r} is not a calendar date the Ed-Fi API takes "
+                              f"(years 0001-9999)") from None
+
+
+def finite(value: Decimal | None, what: str = "number") -> Decimal | None:
+    if value is not None and not value.is_finite():
+        raise ImpossibleValue(f"{what} {str(value)!r} is not a number the Ed-Fi API takes")
+    return value
 
 
 class UnmappedValue(LookupError):

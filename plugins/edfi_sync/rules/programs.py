@@ -17,11 +17,6 @@ CTE = "studentCTEProgramAssociations"
 AREAS = ("title1", "lep", "migrant", "homeless", "fram", "sped")
 
 
-def parse_day(value: str | date | None) -> date | None:
-    """Dates arrive as ISO text from JSON aggregates."""
-    return date.fromisoformat(value) if isinstance(value, str) else value
-
-
 def default_begin(year: SchoolYear) -> date:
     return date(year.end_year - 1, 7, 1)
 

@@ -160,14 +160,15 @@ def _check_object(nodes, members, obj: dict, prefix: str, problems, checked, res
             if not isinstance(value, str):
                 problems.append(Problem(path, node.label, f"Error converting value {json.dumps(value)} to type 'String'. Path '{path}'."))
                 continue
-            if node.max_length is not None and len(value) > node.max_length:
+            # .NET strings (and nvarchar) count UTF-16 code units: an emoji takes two.
+            if node.max_length is not None and len(value.encode("utf-16-le")) // 2 > node.max_length:
                 problems.append(Problem(path, node.label,
                                         f"The field {node.label} must be a string with a maximum length of {node.max_length}."))
                 continue
             if kind == "descriptor":
                 checked.descriptors.append((path, node.descriptor, value))
         elif kind == "integer":
-            if not isinstance(value, int) or isinstance(value, bool):
+            if not isinstance(value, int) or isinstance(value, bool) or not -2**31 <= value < 2**31:
                 problems.append(Problem(path, node.label, f"Error converting value {json.dumps(value)} to type 'System.Int32'. Path '{path}'."))
         elif kind == "number":
             if not isinstance(value, (int, float)) or isinstance(value, bool):

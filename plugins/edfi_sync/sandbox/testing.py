@@ -20,11 +20,11 @@ from .faults import Faults
 
 
 class SandboxHandle:
-    def __init__(self, base_url: str, key: str, secret: str):
+    def __init__(self, base_url: str, key: str, secret: str, verify: bool | str = True):
         self.base_url = base_url
         self.key = key
         self.secret = secret
-        self._http = httpx.Client(base_url=base_url, timeout=30)
+        self._http = httpx.Client(base_url=base_url, timeout=30, verify=verify)
 
     # ---- clients' view ------------------------------------------------------------------------------
     def token(self, key: str | None = None, secret: str | None = None) -> str:
@@ -108,11 +108,13 @@ def _year(school_year: int | None) -> dict:
 def run_sandbox(*, database_url: str | None = None, key: str = DEFAULT_KEY, secret: str = DEFAULT_SECRET,
                 claims=None, clients: list[Client] | None = None, api_version: str = "5.3",
                 faults: dict | Faults | None = None, token_lifetime: int = 1800, max_tokens: int = 15,
-                descriptor_files=(), reset: bool = False, page_size_limit: int = 500) -> Iterator[SandboxHandle]:
+                descriptor_files=(), reset: bool = False, page_size_limit: int = 500,
+                https: tuple[str, str, str] | None = None) -> Iterator[SandboxHandle]:
     """Serve a sandbox for the duration of the block. ``database_url=None`` keeps it in memory.
 
     ``clients`` replaces the single ``key``/``secret``/``claims`` client; the handle's key and
-    secret are then the first client's.
+    secret are then the first client's. ``https`` = (certificate, key, CA bundle) files serves
+    HTTPS; the handle trusts that CA.
     """
     import uvicorn
 
@@ -127,8 +129,9 @@ def run_sandbox(*, database_url: str | None = None, key: str = DEFAULT_KEY, secr
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
+    tls = {"ssl_certfile": https[0], "ssl_keyfile": https[1]} if https else {}
     server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False,
-                                           http="httptools", timeout_graceful_shutdown=2))
+                                           http="httptools", timeout_graceful_shutdown=2, **tls))
     failure: list[BaseException] = []
 
     def serve() -> None:
@@ -147,7 +150,8 @@ def run_sandbox(*, database_url: str | None = None, key: str = DEFAULT_KEY, secr
             sock.close()
             raise RuntimeError(f"the sandbox did not start: {app.startup_error or failure or 'timeout'}")
         time.sleep(0.01)
-    handle = SandboxHandle(f"http://127.0.0.1:{port}", clients[0].key, clients[0].secret)
+    handle = SandboxHandle(f"{'https' if https else 'http'}://127.0.0.1:{port}", clients[0].key, clients[0].secret,
+                           verify=https[2] if https else True)
     try:
         yield handle
     finally:

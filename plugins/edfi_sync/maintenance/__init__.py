@@ -1,0 +1,1 @@
+"""Keeping the connector database from growing forever: retention (the edfi_sync_maintenance DAG)."""
