@@ -69,7 +69,9 @@ def sync_params(*, with_resync: bool) -> dict[str, Param]:
 
 
 def _sync_dag(dag_id: str, *, schedule: Any, params: dict[str, Param], doc_md: str,
-              operator_args: dict[str, Any], deadline: DeadlineAlert | None = None) -> DAG:
+              operator_args: dict[str, Any], step_args: dict[str, Any] | None = None,
+              deadline: DeadlineAlert | None = None) -> DAG:
+    """``operator_args`` go to every task, ``step_args`` to the post/update/delete steps only."""
     with DAG(dag_id, schedule=schedule, start_date=START, catchup=False, max_active_runs=1, params=params,
              render_template_as_native_obj=True, doc_md=doc_md, tags=["edfi"],
              default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
@@ -83,7 +85,7 @@ def _sync_dag(dag_id: str, *, schedule: Any, params: dict[str, Param], doc_md: s
             if step.phase not in groups:
                 groups[step.phase] = TaskGroup(step.phase, tooltip=GROUP_TOOLTIPS[step.phase])
             tasks[step] = OPERATORS[step.phase](task_id=step.resource, resource=step.resource,
-                                                task_group=groups[step.phase], **operator_args)
+                                                task_group=groups[step.phase], **operator_args, **(step_args or {}))
         tasks[POSTS_DONE] = EmptyOperator(task_id=POSTS_DONE.task_id,
                                           doc_md="Every post and update has run; the deletes may start.")
         for upstream, downstream in GRAPH.edges():
@@ -108,7 +110,7 @@ def school_year_dag() -> DAG:
     of that year; ``airflow backfill create`` fills past years."""
     return _sync_dag(
         "edfi_sync_school_year", schedule=SchoolYearTimetable(), params=sync_params(with_resync=False),
-        operator_args={"resync": True, "records": [], "year_from_interval": True},
+        operator_args={"resync": True, "year_from_interval": True}, step_args={"records": []},
         doc_md="Full resync of one school year per run: the `school_years` param, else the year "
                "ending with the data interval (`data_interval_end.year`).")
 
