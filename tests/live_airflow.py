@@ -52,7 +52,7 @@ class LiveAirflow:
         self.env, self.sis, self.sandbox = env, sis, sandbox
         self.xcom_dir = Path(env["AIRFLOW__COMMON_IO__XCOM_OBJECTSTORAGE_PATH"].removeprefix("file://"))
         self.user = USER
-        self.passwords = {USER: password, VIEWER: viewer_password(password)}
+        self.passwords = {USER: self.password, VIEWER: viewer_password(self.password)}
         self._admin, self._template = admin, template
         self.http = requests.Session()
         self.http.headers["Authorization"] = f"Bearer {self.token()}"

@@ -19,14 +19,12 @@ from urllib.parse import quote
 import pytest
 import requests
 
+from browser import logged_in, open_page
 from live_airflow import VIEWER
 
 pytestmark = pytest.mark.e2e
 
 YEAR = 2025
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 WRITES = ("POST", "PUT", "DELETE")
 MESA_VISTA = "355240001"  # the demo's first school
 SSA = "studentSchoolAssociations"
@@ -55,36 +53,10 @@ def world(live_airflow):
 @pytest.fixture(scope="module")
 def browser(world, tmp_path_factory):
     """Chromium logged in to the live Airflow (admin), and where the screenshots go."""
-    assert CHROMIUM.exists(), "the browser test needs Debian's chromium: apt-get install -y chromium"
-    from playwright.sync_api import sync_playwright
-
     shots = Path(os.environ.get("EDFI_SYNC_SCREENSHOTS") or tmp_path_factory.mktemp("shots"))
     shots.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = chromium.new_page(viewport={"width": 1440, "height": 1000})
-            page.set_default_timeout(30_000)
-            page.goto(world.url + "/")
-            page.wait_for_url("**/auth/login**")
-            page.get_by_label("Username").fill(world.user)
-            page.get_by_label("Password").fill(world.password)
-            page.get_by_role("button", name="Sign in").click()
-            page.wait_for_url(world.url + "/")
-            yield page, shots
-        finally:
-            chromium.close()
-
-
-def open_page(page, item: str):
-    """A page of the Browse menu, inside Airflow; its frame."""
-    from playwright.sync_api import expect
-
-    page.get_by_role("button", name="Browse").click()
-    page.get_by_role("menuitem", name=item).click()
-    frame = page.frame_locator(f'iframe[title="{item}"]')
-    expect(frame.locator("h1").first).to_be_visible()
-    return frame
+    with logged_in(world) as page:
+        yield page, shots
 
 
 def screenshot(page, path: Path) -> None:

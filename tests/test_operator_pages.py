@@ -20,12 +20,11 @@ import psycopg
 import pytest
 import requests
 
+from browser import logged_in, open_page
+
 pytestmark = pytest.mark.e2e
 
 YEAR = 2025
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCRIPT_NAME = '<script>alert("x")</script>'
 INJECTION = "'; DROP TABLE edfi_sync.error_log; --"
 
@@ -151,8 +150,7 @@ def test_filters_that_cannot_be_used_say_why_and_sql_in_any_filter_is_only_a_val
 
 
 def test_an_operator_finds_why_a_record_failed_in_chromium(synced, tmp_path):
-    assert CHROMIUM.exists(), "the browser test needs Debian's chromium: apt-get install -y chromium"
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     airflow, first, second = synced
     rename_script_student(airflow)
@@ -161,89 +159,68 @@ def test_an_operator_finds_why_a_record_failed_in_chromium(synced, tmp_path):
     failing = airflow.sql("SELECT student_unique_id, student_name FROM edfi_sync.error_log "
                           "WHERE NOT resolved AND resource = 'studentSchoolAssociations' "
                           "AND student_name NOT LIKE '%%<%%' ORDER BY error_id LIMIT 1")[0]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1440, "height": 900}, accept_downloads=True)
-            page.set_default_timeout(30_000)
-            # Airflow's own login page
-            page.goto(airflow.url + "/")
-            page.wait_for_url("**/auth/login**")
-            page.get_by_label("Username").fill(airflow.user)
-            page.get_by_label("Password").fill(airflow.password)
-            page.get_by_role("button", name="Sign in").click()
-            page.wait_for_url(airflow.url + "/")
+    with logged_in(airflow, height=900, accept_downloads=True) as page:
+        errors = open_page(page, "Ed-Fi Error Log")
+        expect(page).to_have_url(re.compile(r"/plugin/edfi-errors"))
+        expect(errors.locator("h1")).to_have_text("Error Log")
+        page.screenshot(path=str(shots / "error-log.png"))
 
-            def open_from_browse_menu(item: str):
-                page.get_by_role("button", name="Browse").click()
-                page.get_by_role("menuitem", name=item).click()
-                frame = page.frame_locator(f'iframe[title="{item}"]')
-                expect(frame.locator("h1").first).to_be_visible()
-                return frame
+        # filter by resource, then by a student's name
+        errors.locator("select[name=resource]").select_option("studentSchoolAssociations")
+        errors.get_by_role("button", name="Apply").click()
+        expect(errors.locator(".chip")).to_contain_text(["resource: studentSchoolAssociations"])
+        cells = errors.locator("table.errors td.record b")
+        expect(cells.first).to_have_text("studentSchoolAssociations")
+        assert set(cells.all_inner_texts()) == {"studentSchoolAssociations"}
+        errors.locator("input[name=q]").fill(" ".join(reversed(failing[1].split())).lower())
+        errors.get_by_role("button", name="Apply").click()
+        expect(errors.locator("table.errors tbody tr").first).to_contain_text(failing[0])
+        assert all(failing[0] in text for text in errors.locator("table.errors tbody tr").all_inner_texts())
+        assert re.search(r"/plugin/edfi-errors/edfi-sync/errors\?.*resource=studentSchoolAssociations", page.url)
 
-            errors = open_from_browse_menu("Ed-Fi Error Log")
-            expect(page).to_have_url(re.compile(r"/plugin/edfi-errors"))
-            expect(errors.locator("h1")).to_have_text("Error Log")
-            page.screenshot(path=str(shots / "error-log.png"))
+        # a summary link adds its filter
+        errors.get_by_role("link", name="Reset").click()
+        expect(errors.locator(".chip")).to_have_count(0)
+        first_code = errors.locator(".summary", has_text="By error code").locator("a").first
+        code = first_code.locator(".label").inner_text()
+        first_code.click()
+        expect(errors.locator(".chip")).to_contain_text([f"error code: {code}"])
+        assert set(errors.locator("table.errors .problem .badge").all_inner_texts()) == {code}
 
-            # filter by resource, then by a student's name
-            errors.locator("select[name=resource]").select_option("studentSchoolAssociations")
-            errors.get_by_role("button", name="Apply").click()
-            expect(errors.locator(".chip")).to_contain_text(["resource: studentSchoolAssociations"])
-            cells = errors.locator("table.errors td.record b")
-            expect(cells.first).to_have_text("studentSchoolAssociations")
-            assert set(cells.all_inner_texts()) == {"studentSchoolAssociations"}
-            errors.locator("input[name=q]").fill(" ".join(reversed(failing[1].split())).lower())
-            errors.get_by_role("button", name="Apply").click()
-            expect(errors.locator("table.errors tbody tr").first).to_contain_text(failing[0])
-            assert all(failing[0] in text for text in errors.locator("table.errors tbody tr").all_inner_texts())
-            assert re.search(r"/plugin/edfi-errors/edfi-sync/errors\?.*resource=studentSchoolAssociations", page.url)
+        # the CSV of a school year is `edfi-sync report errors`
+        errors.get_by_role("link", name="Reset").click()
+        expect(errors.locator(".chip")).to_have_count(0)
+        errors.locator("select[name=school_year]").select_option(str(YEAR))
+        errors.get_by_role("button", name="Apply").click()
+        expect(errors.locator(".chip")).to_contain_text([f"school year: {YEAR}"])
+        with page.expect_download() as downloaded:
+            errors.get_by_role("link", name="Download CSV").click()
+        assert Path(downloaded.value.path()).read_bytes().decode() == airflow.cli(
+            "report", "errors", "--school-year", str(YEAR), "--format", "csv")
+        errors.locator("table.errors tbody tr").first.get_by_role("link", name="Details & request body").click()
+        expect(errors.locator("h2", has_text="Request body")).to_be_visible()
+        page.screenshot(path=str(shots / "error-detail.png"))
 
-            # a summary link adds its filter
-            errors.get_by_role("link", name="Reset").click()
-            expect(errors.locator(".chip")).to_have_count(0)
-            first_code = errors.locator(".summary", has_text="By error code").locator("a").first
-            code = first_code.locator(".label").inner_text()
-            first_code.click()
-            expect(errors.locator(".chip")).to_contain_text([f"error code: {code}"])
-            assert set(errors.locator("table.errors .problem .badge").all_inner_texts()) == {code}
+        # the identity map, searched for a student
+        identity = open_page(page, "Ed-Fi Identity Mapping Report")
+        page.screenshot(path=str(shots / "identity-map.png"))
+        sent = airflow.sql("SELECT p.state_id, p.first_name || ' ' || p.last_name FROM sis.person p "
+                           "JOIN edfi_sync.identity_map m ON m.student_unique_id = p.state_id "
+                           "WHERE m.resource = 'studentSchoolAssociations' ORDER BY p.person_id LIMIT 1")[0]
+        identity.locator("input[name=q]").fill(sent[1])
+        identity.get_by_role("button", name="Search").click()
+        rows = identity.locator("table tbody tr")
+        expect(rows.first).to_contain_text(sent[0])
+        assert all(sent[0] in text for text in rows.all_inner_texts())
+        assert "studentSchoolAssociations" in identity.locator(".resource-counts").inner_text()
 
-            # the CSV of a school year is `edfi-sync report errors`
-            errors.get_by_role("link", name="Reset").click()
-            expect(errors.locator(".chip")).to_have_count(0)
-            errors.locator("select[name=school_year]").select_option(str(YEAR))
-            errors.get_by_role("button", name="Apply").click()
-            expect(errors.locator(".chip")).to_contain_text([f"school year: {YEAR}"])
-            with page.expect_download() as downloaded:
-                errors.get_by_role("link", name="Download CSV").click()
-            assert Path(downloaded.value.path()).read_bytes().decode() == cli(
-                airflow, "report", "errors", "--school-year", str(YEAR), "--format", "csv")
-            errors.locator("table.errors tbody tr").first.get_by_role("link", name="Details & request body").click()
-            expect(errors.locator("h2", has_text="Request body")).to_be_visible()
-            page.screenshot(path=str(shots / "error-detail.png"))
-
-            # the identity map, searched for a student
-            identity = open_from_browse_menu("Ed-Fi Identity Mapping Report")
-            page.screenshot(path=str(shots / "identity-map.png"))
-            sent = airflow.sql("SELECT p.state_id, p.first_name || ' ' || p.last_name FROM sis.person p "
-                               "JOIN edfi_sync.identity_map m ON m.student_unique_id = p.state_id "
-                               "WHERE m.resource = 'studentSchoolAssociations' ORDER BY p.person_id LIMIT 1")[0]
-            identity.locator("input[name=q]").fill(sent[1])
-            identity.get_by_role("button", name="Search").click()
-            rows = identity.locator("table tbody tr")
-            expect(rows.first).to_contain_text(sent[0])
-            assert all(sent[0] in text for text in rows.all_inner_texts())
-            assert "studentSchoolAssociations" in identity.locator(".resource-counts").inner_text()
-
-            # a run: its steps, then its DAG run in Airflow
-            runs = open_from_browse_menu("Ed-Fi Runs and Reconciliation")
-            page.screenshot(path=str(shots / "runs.png"))
-            runs.get_by_role("link", name=f"{second}__{YEAR}", exact=True).first.click()
-            expect(runs.locator("h1")).to_have_text(f"{second}__{YEAR}")
-            expect(runs.locator("table tbody tr").first).to_be_visible()
-            assert "post.students" in runs.locator("table").inner_text()
-            page.screenshot(path=str(shots / "run.png"))
-            runs.locator("a[data-airflow]").first.click()
-            page.wait_for_url(re.compile(rf"/dags/edfi_sync/runs/{re.escape(quote(second, safe=''))}"))
-        finally:
-            browser.close()
+        # a run: its steps, then its DAG run in Airflow
+        runs = open_page(page, "Ed-Fi Runs and Reconciliation")
+        page.screenshot(path=str(shots / "runs.png"))
+        runs.get_by_role("link", name=f"{second}__{YEAR}", exact=True).first.click()
+        expect(runs.locator("h1")).to_have_text(f"{second}__{YEAR}")
+        expect(runs.locator("table tbody tr").first).to_be_visible()
+        assert "post.students" in runs.locator("table").inner_text()
+        page.screenshot(path=str(shots / "run.png"))
+        runs.locator("a[data-airflow]").first.click()
+        page.wait_for_url(re.compile(rf"/dags/edfi_sync/runs/{re.escape(quote(second, safe=''))}"))
