@@ -6,8 +6,8 @@ records (an edfi_sync run of just those records)."""
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
-from starlette.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from ...actions import audit
 from ...actions import errors as actions
@@ -77,6 +77,8 @@ async def error_actions(request: Request, user: SyncUser) -> RedirectResponse:
 def _act(request: Request, user, action: str, error_ids: list[int], note: str) -> int:
     with database.connect() as conn:
         rows = actions.chosen(conn, error_ids)
+    if not rows:
+        raise HTTPException(404, "none of the chosen errors is in the error log (any more): reload the page")
     return _archive(user, rows, note) if action == "archive" else _retry(request, user, rows)
 
 
@@ -97,9 +99,7 @@ def _retry(request: Request, user, rows: list[dict]) -> int:
     by_year = actions.records_by_year(rows)
     if not by_year:
         raise HTTPException(400, "none of these errors names a SIS record to send again")
-    audit_id = None
-    for year, records in by_year.items():  # one run per school year: each sends only its own records
-        audit_id = airflow_runs.start(request, user, "retry", "edfi_sync", {"school_years": [year], "records": records},
-                             school_year=year)
-    return audit_id
+    # One run per school year, each sending only its own records; the page shows the last one's entry.
+    return [airflow_runs.start(request, user, "retry", "edfi_sync", {"school_years": [year], "records": records},
+                               school_year=year) for year, records in by_year.items()][-1]
 
