@@ -26,7 +26,7 @@ demo: install
 
 ## Every test, the slow end-to-end ones included (CI runs exactly this).
 test: install
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests -n 2 --dist loadgroup
 
 ## Everything but the end-to-end tests.
 test-fast: install
