@@ -112,7 +112,22 @@ class LiveAirflow:
             if state in ("success", "failed"):
                 return state
             time.sleep(1)
-        raise AssertionError(f"run {run_id} still {state} after {timeout}s: {self.task_states(run_id, dag_id)}")
+        raise AssertionError(f"run {run_id} still {state} after {timeout}s: {self.stuck(run_id, dag_id)}")
+
+    def stuck(self, run_id: str, dag_id: str = "edfi_sync") -> str:
+        """The task states of a run that did not end, with the log tail of each running task."""
+        tis = self.api("GET", f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances",
+                       params={"limit": 1000})["task_instances"]
+        states = {ti["task_id"]: ti["state"] for ti in tis}
+        tails = []
+        for ti in (ti for ti in tis if ti["state"] == "running"):
+            task_id = ti["task_id"]
+            try:
+                tail = self.log(run_id, task_id, max(ti["try_number"], 1), dag_id).splitlines()[-12:]
+            except requests.RequestException as exc:
+                tail = [f"(no log: {exc})"]
+            tails.append(f"--- {task_id}:\n" + "\n".join(tail))
+        return "\n".join([str(states), *tails])
 
     def run(self, conf: dict, dag_id: str = "edfi_sync", timeout: float = 360) -> str:
         """Trigger, wait, and expect success; the run id."""
