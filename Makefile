@@ -26,7 +26,7 @@ demo: install
 
 ## Every test, the slow end-to-end ones included (CI runs exactly this).
 test: install
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests -n 2 --dist loadgroup
 
 ## Everything but the end-to-end tests.
 test-fast: install
@@ -47,9 +47,10 @@ bench-all: install
 bench-extra: install
 	$(PIP) install -q -e '.[test,bench]' 2>&1 | { grep -v "is ignored" || true; }
 
-## The operator pages' screenshots in docs/screenshots/, from the browser test (real sync results).
+## The operator pages' screenshots in docs/screenshots/, from the browser tests (real sync results).
 screenshots: install
 	EDFI_SYNC_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest tests/test_operator_pages.py -k chromium -q
+	EDFI_SYNC_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest tests/test_operator_actions.py -q
 
 ## The reliability soak (docs/reliability.md): Airflow kills, then chaos and kill-point rounds until
 ## SOAK_MINUTES is up; prints the summary and writes it to bench/out/soak.json. SOAK_SEED replays.

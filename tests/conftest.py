@@ -134,8 +134,15 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "soak: the reliability soak; runs only with SOAK_MINUTES set (make soak)")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
-    """The soak (tests/test_soak.py) runs only when SOAK_MINUTES asks for it (`make soak`)."""
+    """The soak (tests/test_soak.py) runs only when SOAK_MINUTES asks for it (`make soak`).
+
+    With pytest-xdist's ``--dist loadgroup`` (`make test`), a module's tests stay on one worker (its
+    module-scoped fixtures run once), and every test of the session's one Airflow on the same worker."""
+    for item in items:
+        group = "live_airflow" if "live_airflow" in item.fixturenames else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
     if os.environ.get("SOAK_MINUTES"):
         return
     soak = [item for item in items if item.get_closest_marker("soak")]

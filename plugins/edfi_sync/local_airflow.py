@@ -53,12 +53,15 @@ class LocalAirflow:
         self.broker_port = free_port() if self.celery else None
 
     def environment(self, *, metadata: str, sis: str, edfi_api: str, xcom_dir: Path | None = None,
-                    extra: dict[str, str] | None = None) -> dict[str, str]:
+                    extra: dict[str, str] | None = None,
+                    users: dict[str, tuple[str, str]] | None = None) -> dict[str, str]:
         """The environment every component (and any `airflow` CLI call) needs: ``metadata`` and
         ``sis`` are libpq conninfos, ``edfi_api`` the AIRFLOW_CONN_EDFI_API value; ``xcom_dir``
-        turns on the object-storage XCom backend under that directory."""
+        turns on the object-storage XCom backend under that directory; ``users`` adds logins
+        (name -> (SimpleAuthManager role, password)) beside the admin."""
+        logins = {self.user: ("admin", self.password), **(users or {})}
         passwords = self.home / "passwords.json"
-        passwords.write_text(json.dumps({self.user: self.password}))
+        passwords.write_text(json.dumps({name: password for name, (_, password) in logins.items()}))
         meta, sis_params = conninfo_to_dict(metadata), conninfo_to_dict(sis)
         env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__")}
         env.update({
@@ -69,7 +72,7 @@ class LocalAirflow:
             "AIRFLOW__API__HOST": "127.0.0.1", "AIRFLOW__API__PORT": str(self.port),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
             "AIRFLOW__CORE__PARALLELISM": "4",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{self.user}:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{name}:{role}" for name, (role, _) in logins.items()),
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             # The connection form's Test button (the edfi type's hook: GET / and a token request).

@@ -9,6 +9,7 @@ from typing import Iterator
 import psycopg
 
 from .. import db
+from ..actions import audit
 from ..connections import find_connection
 from ..hooks.client import EdFiSettings
 from ..reports import store
@@ -49,8 +50,12 @@ def print_summary(summary: RunSummary, out=None) -> None:
 def sync(args: argparse.Namespace) -> int:
     schools = None if args.schools.strip().lower() == "all" else tuple(
         s.strip() for s in args.schools.split(",") if s.strip())
-    options = SyncOptions(resources=tuple(args.resource), resync=args.resync, schools=schools,
-                          dry_run=args.dry_run)
+    try:
+        options = SyncOptions(resources=tuple(args.resource), resync=args.resync, schools=schools,
+                              dry_run=args.dry_run, records=tuple(args.only))
+    except ValueError as exc:
+        print(f"sync: {exc}", file=sys.stderr)
+        return 2
     try:
         GRAPH.post_order(options.resources)
     except ValueError as exc:
@@ -76,6 +81,8 @@ def report_stream(conn: psycopg.Connection, kind: str, school_year: int, resourc
     """The rows of a report in order (the same queries as the pages in the Airflow UI)."""
     if kind == "reconciliation":
         return iter(store.reconciliation(conn, school_year, resource))
+    if kind == "audit":
+        return iter(audit.entries(conn, school_year=school_year, limit=None))
     if kind == "errors":
         return store.stream(conn, store.ERRORS, ErrorFilters(school_year=school_year, resource=resource, status=status))
     return store.stream(conn, store.IDENTITY_MAP, IdentityMapFilters(school_year=school_year, resource=resource))
@@ -88,6 +95,9 @@ def report_rows(kind: str, school_year: int, resource: str | None, conninfo: str
 
 
 def report(args: argparse.Namespace) -> int:
+    if args.school_year is None and args.kind != "audit":
+        print(f"report {args.kind}: --school-year is required", file=sys.stderr)
+        return 2
     with psycopg.connect(db.sis_conninfo()) as conn:
         rows = report_stream(conn, args.kind, args.school_year, args.resource, args.status)
         if args.format == "csv":

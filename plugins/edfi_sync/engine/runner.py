@@ -55,11 +55,43 @@ class SyncOptions:
     resync: bool = False
     schools: tuple[str, ...] | None = None  # Ed-Fi schoolIds; None = all schools
     dry_run: bool = False
+    # SPEC §6.1 (a retry): "<resource>:<sis_object_key>" items; empty = every record. The run sends
+    # those records and what their keys cascade to, nothing else.
+    records: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if self.records and (self.resources or self.resync):
+            raise ValueError("records selects its own resources: give it without resources and without resync")
+        for item in self.records:
+            resource, _, key = item.partition(":")
+            if not key.strip() or resource not in RESOURCES:
+                raise ValueError(f"records are RESOURCE:SIS_KEY with an Ed-Fi resource name, e.g. "
+                                 f"studentSchoolAssociations:12345; not {item!r}")
+
+    @property
+    def selective(self) -> bool:
+        return bool(self.records)
+
+    def selection(self, resource: str) -> dict[str, Any]:
+        """What the run selects of ``resource``, as the engine's queries take it: ``schools`` (None:
+        all), ``selective`` (a retry) and the SIS object keys the records name (``record_keys``)."""
+        return {"schools": list(self.schools) if self.schools else None, "selective": self.selective,
+                "record_keys": [key for name, _, key in (item.partition(":") for item in self.records)
+                                if name == resource]}
+
+    def as_params(self) -> dict[str, Any]:
+        """As the run ledger (sync_run.params) and the pages show them."""
+        params = {"resources": list(self.resources), "resync": self.resync,
+                  "schools": list(self.schools) if self.schools else "all", "dry_run": self.dry_run}
+        return {**params, "records": list(self.records)} if self.records else params
 
 
 def plan(options: SyncOptions) -> list[Step]:
     """The steps a run covers, in order: the CLI runs them one after the other; in Airflow each
     is a task, and a task whose step is not in the plan does nothing."""
+    if options.records:
+        named = sorted({item.partition(":")[0] for item in options.records})
+        return GRAPH.steps(named, records=True)
     return GRAPH.steps(options.resources, resync=options.resync)
 
 
@@ -160,29 +192,31 @@ class YearSync:
     def shared_instance(self) -> bool:
         return self.settings.api_mode == "shared_instance"
 
-    def begin(self, joining: bool = False) -> None:
-        """Check the year is in scope, record the run, settle the mapping snapshots (idempotent).
-
-        A CLI run holds its run lock until its connection closes (SPEC §6.1), and first abandons
-        the CLI runs that died (their lock is free) so their staged rows can go. ``joining``: a
-        partition worker of a CLI run (``sync --partitions N``), whose lock its process holds."""
+    def enter_scope(self) -> None:
+        """Check the year is in scope and read its Ed-Fi connection (what the Delete Tool needs too)."""
         row = self.one("year_connection", self.ids)
         if row is None or not row[1]:
             raise OutOfScope(f"school year {self.end_year} has no enabled Ed-Fi connection "
                              f"(edfi_sync.connection): nothing to do")
         self.conn_id = row[0]
         self.settings = self.settings_for(self.conn_id)
+
+    def begin(self, joining: bool = False) -> None:
+        """Check the year is in scope, record the run, settle the mapping snapshots (idempotent).
+
+        A CLI run holds its run lock until its connection closes (SPEC §6.1), and first abandons
+        the CLI runs that died (their lock is free) so their staged rows can go. ``joining``: a
+        partition worker of a CLI run (``sync --partitions N``), whose lock its process holds."""
+        self.enter_scope()
         setup = self.one("school_year", self.ids)
         self.school_year = SchoolYear.from_setup(self.end_year, *(setup or (None, None)))
-        params = {"resources": list(self.options.resources), "resync": self.options.resync,
-                  "schools": list(self.options.schools) if self.options.schools else "all",
-                  "dry_run": self.options.dry_run}
         if self.dag_run_id is None and not joining:
             self.one("run_lock", self.ids)
         with self.conn.transaction():
             self.conn.execute(queries.engine("runs_abandon"), self.ids)
             self.conn.execute(queries.engine("run_begin"), {
-                **self.ids, "origin": self.origin, "params": Jsonb(params), "dag_id": self.dag_id,
+                **self.ids, "origin": self.origin, "dag_id": self.dag_id,
+                "params": Jsonb({**self.options.as_params(), "api_mode": self.settings.api_mode}),
                 "dag_run_id": self.dag_run_id, "task_id": self.task_id})
             if not self.options.dry_run:
                 self.conn.execute(queries.engine("snapshot_lock"), self.ids)

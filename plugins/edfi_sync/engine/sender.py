@@ -51,8 +51,7 @@ class Sender:
         counts: Counter = Counter()
         params = {**run.ids, "resource": definition.name, "actions": actions,
                   "partition": partition.index if partition else None,
-                  "key_change_by_put": definition.key_change == "put",
-                  "schools": list(run.options.schools) if run.options.schools else None,
+                  "key_change_by_put": definition.key_change == "put", **run.options.selection(definition.name),
                   "lea_level": definition.level == "lea", "shared_instance": run.shared_instance,
                   "staged_at": staged_at}
         self._progress = self._progress_for(definition, query, actions, params["partition"])

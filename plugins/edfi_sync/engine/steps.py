@@ -83,13 +83,15 @@ def post(run: "YearSync", definition: ResourceDefinition, step: Step, partition:
             counts["merged"], duplicates = len(duplicates), []
         run.error_log.marked(definition, duplicates, "duplicate_sis_record",
                              lambda row: f"duplicate of SIS {definition.sis_object_type} {row['kept_object_key']}")
-        if run.options.schools:
-            cur.execute(queries.engine("mark_out_of_selection"), {**params, "schools": list(run.options.schools)})
+        if run.options.schools or run.options.selective:
+            cur.execute(queries.engine("mark_out_of_selection"), {**params, **run.options.selection(definition.name)})
         skipped = cur.execute(queries.engine("mark_parent_failed"),
                               {**params, "shared_instance": run.shared_instance}).fetchall()
         run.error_log.marked(definition, skipped, "parent_failed",
                              lambda row: f"not sent: a record it references failed in this run: {row['error_message']}")
         unchanged = cur.execute(queries.engine("mark_unchanged"), params).rowcount
+        if run.options.selective:
+            cur.execute(queries.engine("mark_cascades"), params)
         run.error_log.resolve_staged(definition, partition)
     counts.update({k: v for k, v in (("duplicate", len(duplicates)), ("skipped", len(skipped)),
                                      ("unchanged", unchanged)) if v})

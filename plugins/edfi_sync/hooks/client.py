@@ -362,7 +362,7 @@ class EdFiClient:
     def _take_cached(self, stale: str | None) -> bool:
         cached = self._token_cache.load(self._cache_key)
         if cached and cached[0] != stale and cached[1] > time.time() + 5:
-            self._token, self._token_expires = cached
+            self._token, self._token_expires, self.token_scope = cached
             return True
         return False
 
@@ -389,7 +389,7 @@ class EdFiClient:
                     try:
                         await self._fetch_token()
                         await asyncio.to_thread(self._token_cache.store, self._cache_key, self._token,
-                                                self._token_expires)
+                                                self._token_expires, self.token_scope)
                     finally:
                         await asyncio.to_thread(self._token_cache.unlock, self._cache_key)
             assert self._token is not None
@@ -465,10 +465,15 @@ class EdFiClient:
                 from None
 
     async def authenticate(self) -> tuple[str, ...]:
-        """A token request of this client's own (never a cached token: the point is to check these
-        credentials); the education organization ids the token response names (``scope``), empty
-        when the client is unrestricted or the server does not say. EdFiUnavailable when refused."""
-        await self._fetch_token()
+        """A token for these credentials: with a token cache, the live cached one when there is one
+        (else a token request whose answer the run then shares), so checking costs no token of the
+        client's limit; without, a token request of its own. The education organization ids the token
+        response named (``scope``), empty when the client is unrestricted or the server does not say.
+        EdFiUnavailable when refused."""
+        if self._token_cache is not None:
+            await self._bearer()
+        else:
+            await self._fetch_token()
         return tuple(part for part in self.token_scope.replace(",", " ").split() if part.isdigit())
 
     async def get_all(self, path: str, *, page_size: int = 500, params: dict[str, Any] | None = None):

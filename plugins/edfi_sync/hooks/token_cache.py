@@ -22,13 +22,14 @@ class DbTokenCache:
             self._conn = psycopg.connect(self.conninfo, autocommit=True)
         return self._conn
 
-    def load(self, key: str) -> tuple[str, float] | None:
+    def load(self, key: str) -> tuple[str, float, str] | None:
+        """(token, expiry epoch, scope) of the live cached token."""
         row = self.conn.execute(queries.engine("token_load"), {"cache_key": key}).fetchone()
-        return (row[0], float(row[1])) if row else None
+        return (row[0], float(row[1]), row[2]) if row else None
 
-    def store(self, key: str, token: str, expires_at_epoch: float) -> None:
+    def store(self, key: str, token: str, expires_at_epoch: float, scope: str = "") -> None:
         self.conn.execute(queries.engine("token_store"), {"cache_key": key, "access_token": token,
-                                                           "expires_at": expires_at_epoch})
+                                                           "expires_at": expires_at_epoch, "scope": scope})
 
     def invalidate(self, key: str, token: str) -> None:
         self.conn.execute(queries.engine("token_invalidate"), {"cache_key": key, "access_token": token})

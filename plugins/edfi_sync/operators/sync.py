@@ -109,15 +109,15 @@ class EdFiStepOperator(BaseOperator):
 
     phase: ClassVar[str]
     template_fields: Sequence[str] = ("school_years", "selected_resources", "resync", "schools", "dry_run",
-                                      "fail_on_record_errors")
+                                      "fail_on_record_errors", "records")
     ui_color = "#e8f4fd"
 
     def __init__(self, *, resource: str, school_years: Any = "{{ params.school_years }}",
                  selected_resources: Any = "{{ params.resources }}", resync: Any = "{{ params.resync }}",
                  schools: Any = "{{ params.schools }}", dry_run: Any = "{{ params.dry_run }}",
                  fail_on_record_errors: Any = "{{ params.fail_on_record_errors }}",
-                 year_from_interval: bool = False, sis_conn_id: str = "edfi_sis", partition: int = 0,
-                 partitions: int = 1, **kwargs: Any):
+                 records: Any = "{{ params.records }}", year_from_interval: bool = False,
+                 sis_conn_id: str = "edfi_sis", partition: int = 0, partitions: int = 1, **kwargs: Any):
         super().__init__(**kwargs)
         if resource not in GRAPH.definitions:
             raise ValueError(f"unknown resource {resource!r}")
@@ -128,6 +128,7 @@ class EdFiStepOperator(BaseOperator):
         self.schools = schools
         self.dry_run = dry_run
         self.fail_on_record_errors = fail_on_record_errors
+        self.records = records
         self.year_from_interval = year_from_interval
         self.sis_conn_id = sis_conn_id
         self.partition, self.partitions = int(partition), int(partitions)
@@ -149,8 +150,12 @@ class EdFiStepOperator(BaseOperator):
             summary["partition"] = {"index": partition.index, "count": partition.count}
         selected = resource_names(self.selected_resources)
         years = run_years(self.school_years, self.year_from_interval, context)
-        options = SyncOptions(resources=selected, resync=bool(as_bool(self.resync)),
-                              schools=school_ids(self.schools), dry_run=dry_run)
+        try:
+            options = SyncOptions(resources=selected, resync=bool(as_bool(self.resync)),
+                                  schools=school_ids(self.schools), dry_run=dry_run,
+                                  records=tuple(str(item) for item in _items(self.records)))
+        except ValueError as exc:  # a retry cannot help
+            raise AirflowFailException(f"{step.task_id}: {exc}") from exc
         if step not in plan(options):
             log.info("%s: not among the selected resources %s; nothing to do", step.task_id, list(selected))
             return self._done(summary, "not_selected")

@@ -1,7 +1,7 @@
 """Preflight (SPEC §6.1): before a run sends anything, ask the ODS whether it will accept it.
 
-It sends a token request of its own and GETs, nothing else, and writes nothing (a dry run stays
-pure). What makes the run pointless fails it: the year out of scope, the connection unreadable,
+It asks for a token (the run's cached one while it lives, so a check costs no token of the
+client's limit) and GETs, nothing else, and writes nothing but that token (a dry run stays pure). What makes the run pointless fails it: the year out of scope, the connection unreadable,
 the ODS unreachable, the credentials refused. Every other gap is a warning, one line per problem
 with its fix, and the records then fail one by one as they would: a descriptor value the run's
 mappings use that the ODS lacks, an education organization or resource the client's claims do
@@ -24,6 +24,7 @@ from ..config_io import pending_mapping_changes
 from ..engine import queries
 from ..engine.runner import SyncOptions, edfi_settings, plan, resync_owners
 from ..hooks.client import EdFiClient, EdFiSettings, EdFiUnavailable, OdsInfo
+from ..hooks.token_cache import DbTokenCache
 from ..paths import read_sql
 from ..resources import RESOURCES
 from .checks import EdOrg, descriptor_resource, missing_descriptors, resource_access, uncovered_edorgs
@@ -99,7 +100,11 @@ def run_preflight(year: int, options: SyncOptions = SyncOptions(), *, conninfo: 
                                        f"be read: {exc}", f"define the Airflow connection {report.conn_id}"))
         return report
     report.base_url = settings.base_url
-    report.findings += asyncio.run(_ask_ods(settings, year, facts, report))
+    token_cache = DbTokenCache(conninfo)
+    try:
+        report.findings += asyncio.run(_ask_ods(settings, year, facts, report, token_cache))
+    finally:
+        token_cache.close()
     report.findings += facts.notes
     return report
 
@@ -130,9 +135,10 @@ def _year_facts(conn: psycopg.Connection, year: int, options: SyncOptions) -> _Y
     return _YearFacts(resources, edorgs, descriptors, notes)
 
 
-async def _ask_ods(settings: EdFiSettings, year: int, facts: _YearFacts, report: PreflightReport) -> list[Finding]:
+async def _ask_ods(settings: EdFiSettings, year: int, facts: _YearFacts, report: PreflightReport,
+                   token_cache: DbTokenCache) -> list[Finding]:
     found: list[Finding] = []
-    async with EdFiClient(settings) as client:
+    async with EdFiClient(settings, token_cache) as client:
         try:
             report.ods = await client.root()
         except EdFiUnavailable as exc:

@@ -98,6 +98,11 @@ def school_names(conn: psycopg.Connection, ids: set[str]) -> dict[str, str]:
     return {row["number"]: row["name"] for row in _fetch(conn, ("ui/school_names.sql",), {"ids": sorted(ids)})}
 
 
+def schools(conn: psycopg.Connection) -> list[dict]:
+    """Every school with an Ed-Fi schoolId (a per-school resync's choices), by name."""
+    return sorted(_fetch(conn, ("ui/schools.sql",), {}), key=lambda row: (row["name"] or "", row["number"]))
+
+
 def student_names(conn: psycopg.Connection, ids: set[str]) -> dict[str, str]:
     if not ids:
         return {}

@@ -72,12 +72,25 @@ class ResourceGraph:
                     frontier.append(child)
         return [name for name in self._post_order if name in seen]
 
-    def selection(self, selected: Iterable[str] | None, *, resync: bool = False) -> list[str]:
+    def referencing(self, resource: str) -> list[str]:
+        """Every resource whose records reference ``resource``'s, directly or through another one:
+        where a new or changed key of ``resource`` cascades (a retry follows these)."""
+        seen = {resource}
+        for name in self._post_order:
+            if any(ref.resource in seen for ref in self.definitions[name].references):
+                seen.add(name)
+        return [name for name in self._post_order if name in seen and name != resource]
+
+    def selection(self, selected: Iterable[str] | None, *, resync: bool = False,
+                  records: bool = False) -> list[str]:
         """The resources a run covers: a resync also runs every descendant of what it names, so a
-        re-keyed parent (a program whose mapping changed) reaches every record that references it."""
+        re-keyed parent (a program whose mapping changed) reaches every record that references it;
+        a run of selected records also runs the resources their keys cascade to."""
         chosen = self._select(selected)
         if resync and selected:
             chosen |= {child for name in chosen for child in self.descendants(name)}
+        if records:
+            chosen |= {child for name in chosen for child in self.referencing(name)}
         return [name for name in self._post_order if name in chosen]
 
     def replace_cascade(self, resource: str) -> list[tuple[str, str, dict[str, str]]]:
@@ -136,9 +149,10 @@ class ResourceGraph:
                 edges += [(a, b) for a in before for b in after if (a, b) not in edges]
         return edges
 
-    def steps(self, selected: Iterable[str] | None = None, *, resync: bool = False) -> list[Step]:
+    def steps(self, selected: Iterable[str] | None = None, *, resync: bool = False,
+              records: bool = False) -> list[Step]:
         """A sequential plan with the same ordering as the task edges (what the CLI runs)."""
-        chosen = self.selection(selected, resync=resync)
+        chosen = self.selection(selected, resync=resync, records=records)
         plan: list[Step] = []
         pending_updates = [n for n in chosen if self.definitions[n].updates_after]
         for name in chosen:

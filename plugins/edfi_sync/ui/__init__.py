@@ -1,5 +1,6 @@
 """The operator pages inside Airflow (SPEC §6.1): the Error Log, the Identity Mapping Report and
-the runs with their reconciliation, as one FastAPI app the plugin mounts at ``/edfi-sync``.
+the runs with their reconciliation, and the actions (archive and retry on the Error Log, Resync,
+the Delete Tool) with their Audit Trail, as one FastAPI app the plugin mounts at ``/edfi-sync``.
 
 Layout: ``app.py`` (factory, error pages), ``auth.py`` (the dependency every route uses),
 ``database.py`` (the ``edfi_sync_reader`` connection), ``pages/`` (one router per page),
@@ -14,7 +15,8 @@ from __future__ import annotations
 
 URL_PREFIX = "/edfi-sync"
 # (path under URL_PREFIX, title): the pages' tabs and their entries in Airflow's Browse menu.
-PAGES = (("errors", "Error Log"), ("identity-map", "Identity Mapping Report"), ("runs", "Runs and Reconciliation"))
+PAGES = (("errors", "Error Log"), ("identity-map", "Identity Mapping Report"), ("runs", "Runs and Reconciliation"),
+         ("resync", "Resync"), ("delete", "Delete Tool"), ("audit", "Audit Trail"))
 
 
 class PagesApp:

@@ -1,7 +1,8 @@
 """The pages' FastAPI app, mounted by the plugin at /edfi-sync on Airflow's api-server.
 
 Every route needs an Airflow login (the app-wide ``get_user`` dependency: 401 without one), and
-each page also asks the auth manager about the DAG it shows (``auth.authorized``). Errors are
+each page also asks the auth manager about the DAG it shows, each action about the DAG it starts
+(``auth.authorized``); every action is a POST from these pages (``csrf``). Errors are
 pages too: a bad filter is a 400 that says what the filter takes, a database the pages cannot
 read is a 503 that says what to do.
 """
@@ -17,13 +18,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..reports.filters import BadFilter
 from . import render
 from .database import PagesUnavailable
-from .pages import assets, errors, identity_map, runs
+from .pages import assets, audit, delete, errors, identity_map, resync, runs
 
 
 def create_app() -> FastAPI:
     app = FastAPI(title="Ed-Fi sync pages", docs_url=None, redoc_url=None, openapi_url=None,
                   dependencies=[Depends(get_user)])
-    for module in (errors, identity_map, runs, assets):
+    for module in (errors, identity_map, runs, resync, delete, audit, assets):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)
@@ -45,8 +46,8 @@ def create_app() -> FastAPI:
     return app
 
 
-TITLES = {400: "This filter cannot be used", 401: "Log in to Airflow first", 403: "Not allowed",
-          404: "Not found", 503: "The pages cannot read the connector database"}
+TITLES = {400: "This cannot be used", 401: "Log in to Airflow first", 403: "Not allowed",
+          404: "Not found", 409: "Not yet", 503: "The pages cannot use the connector database"}
 
 
 def _problem(request: Request, status: int, detail: str, headers: dict | None = None) -> Response:

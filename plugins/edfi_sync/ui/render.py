@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ..reports.terminal import student
-from . import PAGES, URL_PREFIX
+from . import PAGES, URL_PREFIX, csrf
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -65,14 +65,21 @@ _env.filters.update(number=number, when=when, pretty_json=pretty_json, school_ye
 _env.globals.update(duration=duration, student=student, nav=PAGES)
 
 
+def base(request: Request) -> str:
+    """Where this app is mounted (``/edfi-sync`` under Airflow's root)."""
+    return request.scope.get("root_path", "").rstrip("/")
+
+
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """A page: ``base`` is where this app is mounted, ``airflow`` the UI's root (for links to DAG
     runs and task instances)."""
-    base = request.scope.get("root_path", "").rstrip("/")
-    airflow = base.removesuffix(URL_PREFIX)
+    root = base(request)
+    airflow = root.removesuffix(URL_PREFIX)
     context.setdefault("user", None)
+    if context["user"] is not None:  # every form of an action carries it
+        context.setdefault("csrf_token", csrf.token(context["user"]))
     html = _env.get_template(template).render(
-        request=request, base=base, airflow=airflow,
+        request=request, base=root, airflow=airflow,
         run_url=lambda dag_id, run_id: airflow_run_url(airflow, dag_id, run_id),
         task_url=lambda dag_id, run_id, task_id: airflow_task_url(airflow, dag_id, run_id, task_id),
         **context)

@@ -1,0 +1,67 @@
+"""A run of selected records (SPEC §6.1: the `records` param, `edfi-sync sync --only`): it sends those
+records and what their keys cascade to, nothing else; it stages every record, and deletes only
+within its selection. Fixture tests/fixtures/sync_small.sql (see test_sync_e2e.py)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from e2e_helpers import sql, sync, writes
+from edfi_sync.engine.runner import SyncOptions
+
+pytestmark = pytest.mark.e2e
+
+
+def sent(sandbox, since: int) -> list[tuple[str, str]]:
+    return sorted((r["method"], r["path"].split("/ed-fi/")[1].split("/")[0]) for r in writes(sandbox, since))
+
+
+def last_seq(sandbox) -> int:
+    return (sandbox.requests() or [{"seq": 0}])[-1]["seq"]
+
+
+def test_a_retry_sends_the_fixed_record_and_what_its_key_cascades_to_nothing_else(small_sis, sandbox):
+    sync(small_sis)
+    # Student 3 fixed (never sent: its SSA 1003 waited for it); unrelated changes wait for the next run.
+    sql(small_sis, "UPDATE sis.person SET birth_date = '2008-05-05' WHERE person_id = 3")
+    sql(small_sis, "UPDATE sis.person SET first_name = 'Anita' WHERE person_id = 1")
+    sql(small_sis, "UPDATE sis.enrollment SET end_date = '2025-02-01' WHERE enrollment_id = 1002")
+    since = last_seq(sandbox)
+    summary = sync(small_sis, records=("students:3",))
+    assert sent(sandbox, since) == [("POST", "studentSchoolAssociations"), ("POST", "students")]
+    assert {r["studentUniqueId"]: r["firstName"] for r in sandbox.records("students")}["100000001"] == "Ana"
+    # Every record was staged all the same (the rest out of the selection), and the plan held only
+    # students and what references them.
+    assert {"localEducationAgencies", "schools", "programs", "courses"}.isdisjoint(summary.by_resource())
+    assert summary.by_resource()["students"]["extracted"] == 5
+    # The next full run sends what the retry left alone.
+    since = last_seq(sandbox)
+    sync(small_sis)
+    assert sent(sandbox, since) == [("PUT", "studentSchoolAssociations"), ("PUT", "students")]
+
+
+def test_a_retry_deletes_only_within_its_selection(small_sis, sandbox):
+    sync(small_sis)
+    sql(small_sis, "DELETE FROM sis.enrollment WHERE enrollment_id IN (1001, 1002)")
+    since = last_seq(sandbox)
+    sync(small_sis, records=("studentSchoolAssociations:1001",))
+    assert sent(sandbox, since) == [("DELETE", "studentSchoolAssociations")]
+    assert sql(small_sis, "SELECT sis_object_key FROM edfi_sync.identity_map WHERE resource = "
+                          "'studentSchoolAssociations' ORDER BY 1") == [("1002",), ("1007",)]
+    since = last_seq(sandbox)
+    sync(small_sis)  # the rest: the other SSA, and the grade levels its school no longer has
+    assert sent(sandbox, since) == [("DELETE", "studentSchoolAssociations"), ("PUT", "schools")]
+
+
+def test_records_are_checked(small_sis, sandbox):
+    for bad in ("students", "nosuch:1", "students:"):
+        with pytest.raises(ValueError, match="RESOURCE:SIS_KEY"):
+            SyncOptions(records=(bad,))
+    with pytest.raises(ValueError, match="without resources and without resync"):
+        SyncOptions(records=("students:1",), resync=True)
+    done = subprocess.run([sys.executable, "-m", "edfi_sync.cli", "sync", "--school-year", "2025", "--resource",
+                           "students", "--only", "students:1"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "records selects its own resources" in done.stderr
