@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from e2e_helpers import sql, sync, writes
-from edfi_sync.engine.runner import SyncOptions
+from e2e_helpers import YEAR, sql, sync, writes
+from edfi_sync.engine.runner import SyncOptions, YearSync
 
 pytestmark = pytest.mark.e2e
 
@@ -54,6 +54,30 @@ def test_a_retry_deletes_only_within_its_selection(small_sis, sandbox):
     since = last_seq(sandbox)
     sync(small_sis)  # the rest: the other SSA, and the grade levels its school no longer has
     assert sent(sandbox, since) == [("DELETE", "studentSchoolAssociations"), ("PUT", "schools")]
+
+
+def test_a_partitioned_retry_selects_as_a_whole_one_does(small_sis, sandbox):
+    """Each partition of a retry's post step stages all its students' records, the rest out of the
+    selection; its deletes stay within the selection (sync --only with --partitions)."""
+    def retry(*records: str) -> str:
+        with YearSync(YEAR, SyncOptions(records=records), conninfo=small_sis) as run:
+            run.run(partitions=2)
+            return run.run_id
+
+    sync(small_sis)
+    sql(small_sis, "UPDATE sis.person SET birth_date = '2008-05-05' WHERE person_id = 3")
+    sql(small_sis, "UPDATE sis.person SET first_name = 'Anita' WHERE person_id = 1")
+    since = last_seq(sandbox)
+    run_id = retry("students:3")
+    assert sent(sandbox, since) == [("POST", "studentSchoolAssociations"), ("POST", "students")]
+    assert sql(small_sis, "SELECT DISTINCT partitions FROM edfi_sync.resource_run WHERE run_id = %s "
+                          "AND resource = 'studentSchoolAssociations' AND phase = 'post'", run_id) == [(2,)]
+    sql(small_sis, "DELETE FROM sis.enrollment WHERE enrollment_id IN (1001, 1002)")
+    since = last_seq(sandbox)
+    retry("studentSchoolAssociations:1001")
+    assert sent(sandbox, since) == [("DELETE", "studentSchoolAssociations")]
+    assert sql(small_sis, "SELECT sis_object_key FROM edfi_sync.identity_map WHERE resource = "
+                          "'studentSchoolAssociations' ORDER BY 1") == [("1002",), ("1003",), ("1007",)]
 
 
 def test_records_are_checked(small_sis, sandbox):
