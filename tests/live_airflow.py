@@ -117,8 +117,7 @@ class LiveAirflow:
 
     def stuck(self, run_id: str, dag_id: str = "edfi_sync") -> str:
         """The task states of a run that did not end, with the log tail of each running task."""
-        tis = self.api("GET", f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances",
-                       params={"limit": 1000})["task_instances"]
+        tis = self.task_instances(run_id, dag_id)
         states = {ti["task_id"]: ti["state"] for ti in tis}
         tails = []
         for ti in (ti for ti in tis if ti["state"] == "running"):
@@ -136,10 +135,12 @@ class LiveAirflow:
         assert self.wait_run(run_id, timeout, dag_id) == "success", self.task_states(run_id, dag_id)
         return run_id
 
+    def task_instances(self, run_id: str, dag_id: str = "edfi_sync") -> list[dict]:
+        return self.api("GET", f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances",
+                        params={"limit": 1000})["task_instances"]
+
     def task_states(self, run_id: str, dag_id: str = "edfi_sync") -> dict[str, str]:
-        tis = self.api("GET", f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances",
-                       params={"limit": 1000})["task_instances"]
-        return {ti["task_id"]: ti["state"] for ti in tis}
+        return {ti["task_id"]: ti["state"] for ti in self.task_instances(run_id, dag_id)}
 
     def summary(self, run_id: str, task_id: str, dag_id: str = "edfi_sync") -> dict:
         """A task's XCom return_value (SPEC §5.6)."""

@@ -99,9 +99,7 @@ def test_a_killed_task_and_a_crashed_scheduler_mid_run_then_the_dag_run_converge
     assert not found, "\n".join(found.problems[:20])
     status, running = ledger(airflow.sis, f"{run_id}__{YEAR}")
     assert status == "record_errors" and running == []  # the demo's real errors; nothing left open
-    tries = {ti["task_id"]: ti["try_number"] for ti in airflow.api(
-        "GET", f"/dags/edfi_sync/dagRuns/{quote(run_id, safe='')}/taskInstances", params={"limit": 1000})[
-        "task_instances"]}
+    tries = {ti["task_id"]: ti["try_number"] for ti in airflow.task_instances(run_id)}
     assert tries[ssa] >= 2 and tries["post.courseTranscripts"] >= 2  # both were run again
 
 

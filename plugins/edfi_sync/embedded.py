@@ -63,13 +63,12 @@ def ensure_database(admin_uri: str, database: str) -> None:
 
 
 def is_running(home: Path | None = None) -> bool:
-    pid_file = _pgdata(home) / "postmaster.pid"
-    if not pid_file.exists():
+    pid = _postmaster_pid(_pgdata(home))
+    if pid is None:
         return False
     try:
-        pid = int(pid_file.read_text().splitlines()[0])
         os.kill(pid, 0)
-    except (ValueError, ProcessLookupError, IndexError):
+    except ProcessLookupError:
         return False
     except PermissionError:
         return True
@@ -99,9 +98,10 @@ def stop(home: Path | None = None) -> bool:
 
 
 def _postmaster_pid(pgdata: Path) -> int | None:
+    """The PID postmaster.pid names; None without a (readable) file."""
     try:
-        return int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
-    except (OSError, ValueError):
+        return int((pgdata / "postmaster.pid").read_text().splitlines()[0])
+    except (OSError, ValueError, IndexError):
         return None
 
 

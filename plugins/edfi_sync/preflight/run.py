@@ -1,8 +1,9 @@
 """Preflight (SPEC §6.1): before a run sends anything, ask the ODS whether it will accept it.
 
 It asks for a token (the run's cached one while it lives, so a check costs no token of the
-client's limit) and GETs, nothing else, and writes nothing but that token (a dry run stays pure). What makes the run pointless fails it: the year out of scope, the connection unreadable,
-the ODS unreachable, the credentials refused. Every other gap is a warning, one line per problem
+client's limit) and GETs, nothing else, and writes nothing but that token (a dry run stays pure).
+What makes the run pointless fails it: the year out of scope, the connection unreadable, the ODS
+unreachable, the credentials refused. Every other gap is a warning, one line per problem
 with its fix, and the records then fail one by one as they would: a descriptor value the run's
 mappings use that the ODS lacks, an education organization or resource the client's claims do
 not reach. It also lists the mapping changes waiting for a resync and what the year lacks against
