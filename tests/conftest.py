@@ -134,6 +134,16 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "soak: the reliability soak; runs only with SOAK_MINUTES set (make soak)")
 
 
+def pytest_collection_finish(session):
+    """A worker of `make test` refuses to run when pytest-xdist did not apply the groups: it would
+    split modules and start a live Airflow per worker, as it silently did with pytest 9.2."""
+    config = session.config
+    if os.environ.get("PYTEST_XDIST_WORKER") and config.getvalue("loadgroup") and session.items:
+        if "@" not in session.items[0].nodeid:
+            raise pytest.UsageError(f"pytest-xdist's --dist loadgroup did not group the tests (pytest "
+                                    f"{pytest.__version__}): pin the pytest of pyproject.toml")
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     """The soak (tests/test_soak.py) runs only when SOAK_MINUTES asks for it (`make soak`).
