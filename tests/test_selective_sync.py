@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from e2e_helpers import YEAR, sql, sync, writes
-from edfi_sync.engine.runner import SyncOptions, YearSync
+from edfi_sync.engine.runner import SyncOptions, YearSync, plan
 
 pytestmark = pytest.mark.e2e
 
@@ -89,3 +89,30 @@ def test_records_are_checked(small_sis, sandbox):
     done = subprocess.run([sys.executable, "-m", "edfi_sync.cli", "sync", "--school-year", "2025", "--resource",
                            "students", "--only", "students:1"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "records selects its own resources" in done.stderr
+
+
+def test_a_resync_preview_lists_what_the_dry_run_would_send_with_its_first_records(small_sis, sandbox):
+    """The Resync page's preview (actions.resync.preview) without the page: the counts of a dry run
+    and the first records behind each, read from the run's stage by the send queries."""
+    import psycopg
+
+    from edfi_sync.actions.resync import preview
+
+    sync(small_sis)
+    sql(small_sis, "UPDATE sis.person SET first_name = 'Anita' WHERE person_id = 1")
+    sql(small_sis, "DELETE FROM sis.enrollment WHERE enrollment_id = 1002")
+    since = last_seq(sandbox)
+    # As the DAG runs it (a step per task): the stage stays for the page until the next run.
+    with YearSync(YEAR, SyncOptions(resync=True, dry_run=True), run_id=f"preview_1__{YEAR}", conninfo=small_sis,
+                  origin="airflow") as run:
+        run.begin()
+        for step in plan(run.options):
+            run.run_step(step)
+        assert run.finish_if_complete() is not None
+    assert sent(sandbox, since) == []
+    with psycopg.connect(small_sis) as conn:
+        found = {r["resource"]: r for r in preview(conn, "preview_1", YEAR)["resources"]}
+    assert found["students"]["counts"]["PUT"] == 1
+    assert [s["sis_object_key"] for s in found["students"]["sample"]["PUT"]] == ["1"]
+    assert found["studentSchoolAssociations"]["counts"]["DELETE"] == 1
+    assert [s["sis_object_key"] for s in found["studentSchoolAssociations"]["sample"]["DELETE"]] == ["1002"]
