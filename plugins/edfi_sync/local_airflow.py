@@ -75,6 +75,10 @@ class LocalAirflow:
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{name}:{role}" for name, (role, _) in logins.items()),
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            # An idle scheduler loop sleeps this long before it queues the tasks a finished one freed
+            # (default 1 s, at every level of the resource graph): a DAG run of the live tests ends
+            # about a fifth sooner for a few more scheduler queries a second.
+            "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.2",
             # The connection form's Test button (the edfi type's hook: GET / and a token request).
             "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
             # Where alert links point (the error log page, the DAG run).
