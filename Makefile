@@ -26,7 +26,7 @@ demo: install
 
 ## Every test, the slow end-to-end ones included (CI runs exactly this).
 test: install
-	$(BIN)/python -m pytest tests -n 2 --dist loadgroup
+	$(BIN)/python -m pytest tests -n 2 --dist loadgroup --no-loadscope-reorder
 
 ## Everything but the end-to-end tests.
 test-fast: install

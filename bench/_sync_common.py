@@ -155,7 +155,7 @@ runpy.run_module('edfi_sync.cli', run_name='__main__', alter_sys=True)
 
 
 def timed_sync(env: dict[str, str], server, timeout: float = 1800, extra_args: tuple[str, ...] = ()) -> SyncRun:
-    """One `edfi-sync sync` in its own process, timed, its requests tallied, its peak RSS read."""
+    """One `edfi-sync sync [extra_args]` in its own process, timed, its requests tallied, its peak RSS read."""
     server.clear_requests()
     tally = RequestTally(server)
     errors = tempfile.TemporaryFile("w+")  # not a pipe: a chatty run must not block on it

@@ -134,15 +134,33 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "soak: the reliability soak; runs only with SOAK_MINUTES set (make soak)")
 
 
+def pytest_collection_finish(session):
+    """A worker of `make test` refuses to run when pytest-xdist did not apply the groups: it would
+    split modules and start a live Airflow per worker, as it silently did with pytest 9.2."""
+    config = session.config
+    if os.environ.get("PYTEST_XDIST_WORKER") and config.getvalue("loadgroup") and session.items:
+        if "@" not in session.items[0].nodeid:
+            raise pytest.UsageError(f"pytest-xdist's --dist loadgroup did not group the tests (pytest "
+                                    f"{pytest.__version__}): pin the pytest of pyproject.toml")
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     """The soak (tests/test_soak.py) runs only when SOAK_MINUTES asks for it (`make soak`).
 
     With pytest-xdist's ``--dist loadgroup`` (`make test`), a module's tests stay on one worker (its
-    module-scoped fixtures run once), and every test of the session's one Airflow on the same worker."""
+    module-scoped fixtures run once), and every test of the session's one Airflow on the same worker.
+    The longest groups are queued first (the live Airflow's, then the end-to-end modules; the Makefile
+    passes --no-loadscope-reorder so xdist keeps this order): short unit modules then fill the gaps,
+    instead of a long group starting last and running alone."""
+    rank, group_of = {}, {}
     for item in items:
         group = "live_airflow" if "live_airflow" in item.fixturenames else item.nodeid.split("::")[0]
         item.add_marker(pytest.mark.xdist_group(group))
+        group_of[item.nodeid] = group
+        item_rank = 0 if group == "live_airflow" else 1 if item.get_closest_marker("e2e") else 2
+        rank[group] = min(rank.get(group, 2), item_rank)
+    items.sort(key=lambda item: rank[group_of[item.nodeid]])  # stable: a module keeps its order
     if os.environ.get("SOAK_MINUTES"):
         return
     soak = [item for item in items if item.get_closest_marker("soak")]

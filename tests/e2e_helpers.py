@@ -253,6 +253,41 @@ def sql(conninfo: str, query: str, *params):
         return cursor.fetchall() if cursor.description else cursor.rowcount
 
 
+def ods_by_key(server: SandboxHandle) -> dict[str, dict[str, dict]]:
+    """Every resource's ODS records by natural-key hash, server-assigned fields (ids) aside."""
+    from edfi_sync.engine.stage import natural_key_hash
+
+    return {name: {natural_key_hash(definition, record)[1]: {k: v for k, v in record.items()
+                                                            if k not in SERVER_FIELDS}
+                   for record in server.records(name)}
+            for name, definition in RESOURCES.items()}
+
+
+def outcome(conninfo: str, server: SandboxHandle) -> dict[str, object]:
+    """What a sync leaves, ids, times and run ids aside: the ODS's records, the identity map's rows
+    and the open error-log rows, each by record."""
+    map_rows = sql(conninfo, "SELECT resource, natural_key_hash, natural_key, sis_object_type, sis_object_key, "
+                             "payload_hash, student_unique_id, school_ids, edfi_id IS NOT NULL, replace_hash "
+                             "FROM edfi_sync.identity_map WHERE end_year = %s", YEAR)
+    errors = sql(conninfo, "SELECT resource, sis_object_key, action, error_code, status FROM edfi_sync.error_log "
+                           "WHERE end_year = %s AND NOT resolved", YEAR)
+    return {"ods": ods_by_key(server),
+            "identity_map": {(row[0], row[1]): row[2:] for row in map_rows},
+            "errors": Counter(errors)}
+
+
+def assert_same_outcome(got: dict[str, object], want: dict[str, object]) -> None:
+    """Two syncs' outcomes (:func:`outcome`) equal record by record."""
+    for name in RESOURCES:
+        a, b = got["ods"][name], want["ods"][name]
+        assert a.keys() == b.keys(), f"{name}: {len(a.keys() - b.keys())} extra, {len(b.keys() - a.keys())} missing"
+        assert a == b, f"{name}: ODS records differ"
+    a, b = got["identity_map"], want["identity_map"]
+    assert a.keys() == b.keys(), f"identity map: {len(a.keys() - b.keys())} extra, {len(b.keys() - a.keys())} missing"
+    assert a == b, f"identity map rows differ: {[k for k in a if a[k] != b[k]][:3]}"
+    assert got["errors"] == want["errors"]
+
+
 def database_text(conninfo: str, *, leave_out: tuple[str, ...] = ("token_cache",)) -> str:
     """Every row of every table of the sis and edfi_sync schemas as text (to search it for secrets)."""
     with psycopg.connect(conninfo) as conn:

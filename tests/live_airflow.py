@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -27,19 +26,13 @@ from psycopg.conninfo import conninfo_to_dict
 
 from databases import create_database, drop_database
 from edfi_sync.demo.config import write_descriptors
-from edfi_sync.local_airflow import LocalAirflow
+from edfi_sync.local_airflow import LocalAirflow, free_port
 from edfi_sync.sandbox.testing import SandboxHandle, run_sandbox
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "edfi_sync.cli"]
 USER = "admin"
 VIEWER = "viewer"  # SimpleAuthManager's read-only role: refused every action of the pages
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class LiveAirflow:
@@ -50,6 +43,7 @@ class LiveAirflow:
                  template: str):
         self.local, self.url, self.password = local, local.url, local.password
         self.env, self.sis, self.sandbox = env, sis, sandbox
+        self.logs = local.home / "logs"  # one log per component (and per Celery worker)
         self.xcom_dir = Path(env["AIRFLOW__COMMON_IO__XCOM_OBJECTSTORAGE_PATH"].removeprefix("file://"))
         self.user = USER
         self.passwords = {USER: self.password, VIEWER: viewer_password(self.password)}
@@ -95,7 +89,14 @@ class LiveAirflow:
 
     # ---- REST --------------------------------------------------------------------------------------
     def api(self, method: str, path: str, **kwargs) -> dict:
-        response = self.http.request(method, f"{self.url}/api/v2{path}", timeout=30, **kwargs)
+        for attempt in range(3):
+            try:
+                response = self.http.request(method, f"{self.url}/api/v2{path}", timeout=30, **kwargs)
+                break
+            except requests.Timeout:
+                # A loaded 2-core machine can keep the api-server from answering a read in time.
+                if method != "GET" or attempt == 2:
+                    raise
         response.raise_for_status()
         return response.json()
 
@@ -202,22 +203,25 @@ def viewer_password(admin_password: str) -> str:
 
 
 @contextmanager
-def start_live_airflow(admin: str, template: str, home: Path, suffix: str) -> Iterator[LiveAirflow]:
-    """Start the sandbox and Airflow; stop every process group at the end."""
-    sis_name = f"edfi_sync_live_{suffix}"
+def start_live_airflow(admin: str, template: str, home: Path, suffix: str, *, executor: str = "LocalExecutor",
+                       environment: dict[str, str] | None = None) -> Iterator[LiveAirflow]:
+    """Start the sandbox and Airflow (``executor``; ``environment`` on top of its own, e.g. a
+    parse-time EDFI_SYNC_PARTITIONS); stop every process group at the end."""
+    sis_name, metadata_name = f"edfi_sync_live_{suffix}", f"airflow_live_{suffix}"
     sis = create_database(admin, sis_name, template)
     descriptors = write_descriptors(home / "demo-descriptors.json")
-    local = LocalAirflow(home / "airflow", free_port(), password=f"pw-{suffix}")
+    local = LocalAirflow(home / "airflow", free_port(), password=f"pw-{suffix}", executor=executor)
     local.home.mkdir(parents=True, exist_ok=True)
     try:
         with run_sandbox(descriptor_files=[descriptors]) as sandbox:
             env = local.environment(
-                metadata=create_database(admin, f"airflow_live_{suffix}"), sis=sis,
+                metadata=create_database(admin, metadata_name), sis=sis,
                 edfi_api=json.dumps({"conn_type": "http", "host": sandbox.base_url,
                                      "login": sandbox.key, "password": sandbox.secret}),
                 xcom_dir=home / "xcom",  # as make demo: large XComs go to files (the maintenance DAG prunes them)
                 # Unpausing makes one scheduled run; none more while the session lasts (@daily).
-                extra={"EDFI_SYNC_SCHEDULE": "@daily"}, users={VIEWER: ("viewer", viewer_password(local.password))})
+                extra={"EDFI_SYNC_SCHEDULE": "@daily", **(environment or {})},
+                users={VIEWER: ("viewer", viewer_password(local.password))})
             local.start(env)
             try:
                 handle = LiveAirflow(local, env, sis, sandbox, admin, template)
@@ -225,14 +229,17 @@ def start_live_airflow(admin: str, template: str, home: Path, suffix: str) -> It
                 while not handle.api("GET", "/dags", params={"dag_id_pattern": "edfi_sync"})["dags"]:
                     assert time.monotonic() < deadline, "the dag-processor never listed edfi_sync"
                     time.sleep(1)
-                # Unpausing schedules the latest interval once; it ends before any module loads its data.
+                # Unpausing schedules the latest interval once; it ends before any module loads its data
+                # (with EDFI_SYNC_SCHEDULE=none there is none: triggered runs only).
                 handle.api("PATCH", "/dags/edfi_sync", json={"is_paused": False})
-                while not (scheduled := handle.runs("edfi_sync")):
-                    assert time.monotonic() < deadline, "unpausing edfi_sync scheduled no run"
-                    time.sleep(1)
-                handle.wait_run(scheduled[0]["dag_run_id"])
+                if env["EDFI_SYNC_SCHEDULE"] != "none":
+                    while not (scheduled := handle.runs("edfi_sync")):
+                        assert time.monotonic() < deadline, "unpausing edfi_sync scheduled no run"
+                        time.sleep(1)
+                    handle.wait_run(scheduled[0]["dag_run_id"])
                 yield handle
             finally:
                 local.stop()
     finally:
         drop_database(admin, sis_name)
+        drop_database(admin, metadata_name)

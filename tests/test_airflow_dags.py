@@ -145,6 +145,38 @@ def test_edfi_sync_schedule_none_leaves_only_triggered_runs(monkeypatch):
     assert incremental_dag().schedule is None
 
 
+@pytest.mark.parametrize("factory", ["incremental_dag", "school_year_dag"])
+def test_edfi_sync_partitions_maps_the_student_level_posts(monkeypatch, dagbag, factory):
+    """EDFI_SYNC_PARTITIONS=4 (read at parse time): post.<student-level resource> mapped over
+    partitions 0..3 with the same task id and edges, and posts_done merges their summaries; nothing
+    else changes (SPEC §6.1)."""
+    import edfi_sync.dag_factory as dag_factory
+    from airflow.providers.standard.operators.empty import EmptyOperator
+    from airflow.sdk.definitions.mappedoperator import MappedOperator
+
+    from edfi_sync.operators.sync import EdFiPostsDoneOperator
+
+    monkeypatch.setenv("EDFI_SYNC_PARTITIONS", "4")
+    dag = getattr(dag_factory, factory)()
+    plain = dagbag.dags[dag.dag_id]
+    assert {t.task_id for t in dag.tasks} == {t.task_id for t in plain.tasks}
+    for task in dag.tasks:
+        assert task.upstream_task_ids == plain.get_task(task.task_id).upstream_task_ids, task.task_id
+        phase, _, name = task.task_id.partition(".")
+        mapped = phase == "post" and RESOURCES[name].level == "student"
+        assert isinstance(task, MappedOperator) == mapped, task.task_id
+        if mapped:
+            assert task.expand_input.value == {"partition": [0, 1, 2, 3]}
+            assert task.partial_kwargs["partitions"] == 4
+    assert not any(isinstance(t, MappedOperator) for t in plain.tasks)  # default 1: today's graph exactly
+    assert isinstance(dag.get_task("posts_done"), EdFiPostsDoneOperator)
+    assert isinstance(plain.get_task("posts_done"), EmptyOperator)
+    for bad in ("0", "two"):
+        monkeypatch.setenv("EDFI_SYNC_PARTITIONS", bad)
+        with pytest.raises(ValueError, match="EDFI_SYNC_PARTITIONS"):
+            getattr(dag_factory, factory)()
+
+
 def test_school_year_dag_serializes_with_its_registered_timetable(dagbag):
     from airflow.serialization.serialized_objects import DagSerialization
 

@@ -224,6 +224,19 @@ def test_postgres_init_script_runs_on_a_real_server(pg_admin_conninfo):
         conn.execute(f'DROP ROLE "edfi_{suffix}"')
 
 
+def test_celery_profile_scales_out_the_partitioned_dag():
+    """The celery profile runs what the live Celery test runs: workers with the same parse-time
+    EDFI_SYNC_PARTITIONS as the scheduler and dag-processor (a mapped task's index must exist in
+    the DAG the worker parses), and the celery provider at pyproject's pin."""
+    for name in (*AIRFLOW, "airflow-worker"):
+        environment = SERVICES[name]["environment"]
+        assert environment["EDFI_SYNC_PARTITIONS"] == "${EDFI_SYNC_PARTITIONS:-1}", name
+        assert environment["AIRFLOW__CORE__EXECUTOR"] == "${AIRFLOW_EXECUTOR:-LocalExecutor}", name
+    assert ENV_EXAMPLE["EDFI_SYNC_PARTITIONS"] == "1" and ENV_EXAMPLE["AIRFLOW_WORKER_CONCURRENCY"].isdigit()
+    assert "apache-airflow-providers-celery" in pins()
+    assert SERVICES["airflow-worker"]["depends_on"]["redis"]["condition"] == "service_healthy"
+
+
 def test_docker_compose_config_when_available(tmp_path):
     docker = shutil.which("docker")
     if docker is None or subprocess.run([docker, "compose", "version"], capture_output=True).returncode != 0:

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from e2e_helpers import sql, sync, writes
-from edfi_sync.engine.runner import SyncOptions
+from e2e_helpers import YEAR, sql, sync, writes
+from edfi_sync.engine.runner import SyncOptions, YearSync, plan
 
 pytestmark = pytest.mark.e2e
 
@@ -56,6 +56,30 @@ def test_a_retry_deletes_only_within_its_selection(small_sis, sandbox):
     assert sent(sandbox, since) == [("DELETE", "studentSchoolAssociations"), ("PUT", "schools")]
 
 
+def test_a_partitioned_retry_selects_as_a_whole_one_does(small_sis, sandbox):
+    """Each partition of a retry's post step stages all its students' records, the rest out of the
+    selection; its deletes stay within the selection (sync --only with --partitions)."""
+    def retry(*records: str) -> str:
+        with YearSync(YEAR, SyncOptions(records=records), conninfo=small_sis) as run:
+            run.run(partitions=2)
+            return run.run_id
+
+    sync(small_sis)
+    sql(small_sis, "UPDATE sis.person SET birth_date = '2008-05-05' WHERE person_id = 3")
+    sql(small_sis, "UPDATE sis.person SET first_name = 'Anita' WHERE person_id = 1")
+    since = last_seq(sandbox)
+    run_id = retry("students:3")
+    assert sent(sandbox, since) == [("POST", "studentSchoolAssociations"), ("POST", "students")]
+    assert sql(small_sis, "SELECT DISTINCT partitions FROM edfi_sync.resource_run WHERE run_id = %s "
+                          "AND resource = 'studentSchoolAssociations' AND phase = 'post'", run_id) == [(2,)]
+    sql(small_sis, "DELETE FROM sis.enrollment WHERE enrollment_id IN (1001, 1002)")
+    since = last_seq(sandbox)
+    retry("studentSchoolAssociations:1001")
+    assert sent(sandbox, since) == [("DELETE", "studentSchoolAssociations")]
+    assert sql(small_sis, "SELECT sis_object_key FROM edfi_sync.identity_map WHERE resource = "
+                          "'studentSchoolAssociations' ORDER BY 1") == [("1002",), ("1003",), ("1007",)]
+
+
 def test_records_are_checked(small_sis, sandbox):
     for bad in ("students", "nosuch:1", "students:"):
         with pytest.raises(ValueError, match="RESOURCE:SIS_KEY"):
@@ -65,3 +89,30 @@ def test_records_are_checked(small_sis, sandbox):
     done = subprocess.run([sys.executable, "-m", "edfi_sync.cli", "sync", "--school-year", "2025", "--resource",
                            "students", "--only", "students:1"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "records selects its own resources" in done.stderr
+
+
+def test_a_resync_preview_lists_what_the_dry_run_would_send_with_its_first_records(small_sis, sandbox):
+    """The Resync page's preview (actions.resync.preview) without the page: the counts of a dry run
+    and the first records behind each, read from the run's stage by the send queries."""
+    import psycopg
+
+    from edfi_sync.actions.resync import preview
+
+    sync(small_sis)
+    sql(small_sis, "UPDATE sis.person SET first_name = 'Anita' WHERE person_id = 1")
+    sql(small_sis, "DELETE FROM sis.enrollment WHERE enrollment_id = 1002")
+    since = last_seq(sandbox)
+    # As the DAG runs it (a step per task): the stage stays for the page until the next run.
+    with YearSync(YEAR, SyncOptions(resync=True, dry_run=True), run_id=f"preview_1__{YEAR}", conninfo=small_sis,
+                  origin="airflow") as run:
+        run.begin()
+        for step in plan(run.options):
+            run.run_step(step)
+        assert run.finish_if_complete() is not None
+    assert sent(sandbox, since) == []
+    with psycopg.connect(small_sis) as conn:
+        found = {r["resource"]: r for r in preview(conn, "preview_1", YEAR)["resources"]}
+    assert found["students"]["counts"]["PUT"] == 1
+    assert [s["sis_object_key"] for s in found["students"]["sample"]["PUT"]] == ["1"]
+    assert found["studentSchoolAssociations"]["counts"]["DELETE"] == 1
+    assert [s["sis_object_key"] for s in found["studentSchoolAssociations"]["sample"]["DELETE"]] == ["1002"]

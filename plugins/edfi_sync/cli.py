@@ -24,6 +24,12 @@ def _year_list(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
+def _at_least_one(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"a whole number >= 1, not {value!r}")
+    return int(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="edfi-sync", description="SIS -> Ed-Fi ODS/API sync")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -101,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--resync", action="store_true", help="also compare with the ODS and repair drift")
     sync.add_argument("--schools", default="all", help="'all' or comma-separated Ed-Fi schoolIds")
     sync.add_argument("--dry-run", action="store_true", help="compute and report, send nothing")
+    sync.add_argument("--partitions", type=_at_least_one, default=1,
+                      help="post each student-level resource in this many processes at once (default 1)")
     sync.add_argument("--only", nargs="+", action="extend", default=[], metavar="RESOURCE:SIS_KEY",
                       help="send only these records (e.g. studentSchoolAssociations:12345) and what their keys "
                            "cascade to; everything else is left as it is")

@@ -6,7 +6,9 @@ Task ids are ``post.<resource>``, ``update.<resource>`` and ``delete.<resource>`
 children, the update step after what it waits for, ``posts_done`` once every POST has run, then
 DELETEs children -> parents. The first task, ``preflight`` (SPEC §6.1), checks against the ODS
 that it will accept the run. The DAGs alert on failure, on new record errors and (``edfi_sync``)
-past a deadline; a third DAG, ``edfi_sync_maintenance``, is the retention.
+past a deadline; a third DAG, ``edfi_sync_maintenance``, is the retention. With
+``EDFI_SYNC_PARTITIONS`` N > 1 (read when the file is parsed), ``post.<resource>`` of student-level
+resources is mapped over partitions 0..N-1: the same task id, the map index is the partition.
 Importing this module loads Airflow's SDK and the resource registry, nothing heavier.
 """
 
@@ -23,7 +25,7 @@ from .alerts.notifier import EdFiSyncNotifier
 from .operators.delete import EdFiDeleteToolOperator
 from .operators.maintenance import TARGETS, EdFiRetentionOperator
 from .operators.preflight import EdFiPreflightOperator
-from .operators.sync import OPERATORS, CloseEngineRuns
+from .operators.sync import OPERATORS, CloseEngineRuns, EdFiPostsDoneOperator
 from .resources import GRAPH
 from .resources.graph import POSTS_DONE
 from .timetables import SchoolYearTimetable
@@ -68,10 +70,19 @@ def sync_params(*, with_resync: bool) -> dict[str, Param]:
     return params
 
 
+def partitions() -> int:
+    """``EDFI_SYNC_PARTITIONS``: student partitions of the post steps (default 1: not mapped)."""
+    value = os.environ.get("EDFI_SYNC_PARTITIONS") or "1"
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"EDFI_SYNC_PARTITIONS must be a whole number >= 1, not {value!r}")
+    return int(value)
+
+
 def _sync_dag(dag_id: str, *, schedule: Any, params: dict[str, Param], doc_md: str,
               operator_args: dict[str, Any], step_args: dict[str, Any] | None = None,
               deadline: DeadlineAlert | None = None) -> DAG:
     """``operator_args`` go to every task, ``step_args`` to the post/update/delete steps only."""
+    count = partitions()
     with DAG(dag_id, schedule=schedule, start_date=START, catchup=False, max_active_runs=1, params=params,
              render_template_as_native_obj=True, doc_md=doc_md, tags=["edfi"],
              default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
@@ -84,10 +95,16 @@ def _sync_dag(dag_id: str, *, schedule: Any, params: dict[str, Param], doc_md: s
         for step in GRAPH.tasks():
             if step.phase not in groups:
                 groups[step.phase] = TaskGroup(step.phase, tooltip=GROUP_TOOLTIPS[step.phase])
-            tasks[step] = OPERATORS[step.phase](task_id=step.resource, resource=step.resource,
-                                                task_group=groups[step.phase], **operator_args, **(step_args or {}))
-        tasks[POSTS_DONE] = EmptyOperator(task_id=POSTS_DONE.task_id,
-                                          doc_md="Every post and update has run; the deletes may start.")
+            operator = OPERATORS[step.phase]
+            args = {"task_id": step.resource, "resource": step.resource, "task_group": groups[step.phase],
+                    **operator_args, **(step_args or {})}
+            if count > 1 and step.phase == "post" and GRAPH.definitions[step.resource].partitioned:
+                tasks[step] = operator.partial(partitions=count, **args).expand(partition=list(range(count)))
+            else:
+                tasks[step] = operator(**args)
+        posts_done = EdFiPostsDoneOperator if count > 1 else EmptyOperator
+        tasks[POSTS_DONE] = posts_done(task_id=POSTS_DONE.task_id,
+                                       doc_md="Every post and update has run; the deletes may start.")
         for upstream, downstream in GRAPH.edges():
             tasks[upstream] >> tasks[downstream]
         preflight = EdFiPreflightOperator(task_id="preflight", **operator_args)

@@ -4,7 +4,8 @@
 -- the same key leave their children alone: nothing of theirs changes.
 UPDATE edfi_sync.staged_record s
    SET cascades = true
- WHERE s.run_id = %(run_id)s AND s.resource = %(resource)s AND s.status = 'staged'
+ WHERE s.run_id = %(run_id)s AND s.resource = %(resource)s AND s.partition = %(partition)s
+   AND s.status = 'staged'
    AND NOT EXISTS (SELECT 1 FROM edfi_sync.identity_map m
                     WHERE m.end_year = s.end_year AND m.resource = s.resource
                       AND m.natural_key_hash = s.natural_key_hash AND m.edfi_id IS NOT NULL

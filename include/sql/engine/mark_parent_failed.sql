@@ -2,6 +2,8 @@
 -- of a parent this run did not stage and the identity map has never seen (a partial run before
 -- its parents were ever sent): both would only earn a 400 storm.
 -- Set-based (hash joins over the children's parent keys), so it stays linear in the run's records.
+-- The children are this partition's; their parents are of any partition (every partition of the
+-- parent resource was staged before this step started).
 WITH failed AS (
     SELECT p.resource || ':' || p.natural_key_hash AS parent_key,
            -- A skipped parent carries its own parent's reason: the chain leads to the root cause.
@@ -13,7 +15,8 @@ WITH failed AS (
 ), refs AS (
     SELECT s.seq, pk, split_part(pk, ':', 1) AS parent
       FROM edfi_sync.staged_record s, unnest(s.parent_keys) pk
-     WHERE s.run_id = %(run_id)s AND s.resource = %(resource)s AND s.status = 'staged'
+     WHERE s.run_id = %(run_id)s AND s.resource = %(resource)s AND s.partition = %(partition)s
+       AND s.status = 'staged'
 ), unstaged_parents AS (
     SELECT r.parent
       FROM (SELECT DISTINCT parent FROM refs) r
@@ -37,6 +40,6 @@ WITH failed AS (
 UPDATE edfi_sync.staged_record s
    SET status = 'skipped', error_code = 'parent_failed', error_message = k.reason
   FROM marked k
- WHERE s.run_id = %(run_id)s AND s.resource = %(resource)s AND s.seq = k.seq
+ WHERE s.run_id = %(run_id)s AND s.resource = %(resource)s AND s.partition = %(partition)s AND s.seq = k.seq
 RETURNING s.sis_object_key, s.natural_key_hash, s.payload, s.student_unique_id, s.student_name,
           s.school_ids, s.error_message

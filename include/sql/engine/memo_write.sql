@@ -6,7 +6,7 @@ WITH built AS (
       FROM extracted_source e
      WHERE NOT EXISTS (SELECT 1 FROM reused_source r WHERE r.source_seq = e.source_seq)
        AND NOT EXISTS (SELECT 1 FROM edfi_sync.staged_record f
-                        WHERE f.run_id = %(run_id)s AND f.resource = %(resource)s
+                        WHERE f.run_id = %(run_id)s AND f.resource = %(resource)s AND f.partition = %(partition)s
                           AND f.source_digest = e.source_digest AND f.status = 'build_failed')
 )
 INSERT INTO edfi_sync.stage_memo (end_year, resource, source_digest, item, context, natural_key_hash, natural_key,
@@ -17,5 +17,6 @@ SELECT %(end_year)s, %(resource)s, b.source_digest, coalesce((s.seq %% %(items)s
        s.student_unique_id, s.student_name, s.precedence, s.parent_keys, s.replace_hash
   FROM built b
   LEFT JOIN edfi_sync.staged_record s
-         ON s.run_id = %(run_id)s AND s.resource = %(resource)s AND s.source_digest = b.source_digest
+         ON s.run_id = %(run_id)s AND s.resource = %(resource)s AND s.partition = %(partition)s
+        AND s.source_digest = b.source_digest
 ON CONFLICT DO NOTHING

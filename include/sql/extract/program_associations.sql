@@ -7,7 +7,7 @@ WITH scoped AS (
     SELECT se.person_id, se.district_id,
            array_agg(DISTINCT se.school_number ORDER BY se.school_number)
                FILTER (WHERE se.school_number IS NOT NULL) AS school_numbers
-      FROM edfi_sync.scoped_enrollment(%(end_year)s, %(year_start)s, %(year_end)s) se
+      FROM edfi_sync.scoped_enrollment(%(end_year)s, %(year_start)s, %(year_end)s, %(partition)s, %(partitions)s) se
      GROUP BY se.person_id, se.district_id
 ), record AS (
     SELECT pp.participation_id AS record_id, pp.person_id, pr.district_id, pp.program_id, pr.name AS program_name,

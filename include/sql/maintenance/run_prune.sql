@@ -1,9 +1,9 @@
 -- One batch of run ledger rows (a run and its steps, ON DELETE CASCADE): runs that ended before
 -- the cutoff and have no staged or ODS rows left, except a run holding some step's latest
--- finished post (the reconciliation report reads it).
+-- finished post, every partition of it (the reconciliation report reads it).
 WITH latest_post AS (
     SELECT DISTINCT ON (end_year, resource) run_id
-      FROM edfi_sync.resource_run
+      FROM edfi_sync.resource_step
      WHERE phase = 'post' AND status = 'done'
      ORDER BY end_year, resource, finished_at DESC
 ), doomed AS (

@@ -38,8 +38,8 @@ BEGIN
         GRANT USAGE ON SCHEMA edfi_sync, sis TO edfi_sync_reader;
         -- staged_record and ods_record: a dry run's stage is what the Resync preview shows.
         GRANT SELECT ON edfi_sync.error_log, edfi_sync.identity_map, edfi_sync.sync_run, edfi_sync.resource_run,
-                        edfi_sync.connection, edfi_sync.staged_record, edfi_sync.ods_record, edfi_sync.audit_log,
-                        edfi_sync.delete_plan, edfi_sync.delete_plan_record, sis.person, sis.school
+                        edfi_sync.resource_step, edfi_sync.connection, edfi_sync.staged_record, edfi_sync.ods_record,
+                        edfi_sync.audit_log, edfi_sync.delete_plan, edfi_sync.delete_plan_record, sis.person, sis.school
            TO edfi_sync_reader;
     END IF;
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'edfi_sync_operator') THEN

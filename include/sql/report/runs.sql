@@ -1,6 +1,6 @@
 -- Engine runs, newest first, a page of them or all (limit NULL): the runs page, its CSV and the
 -- Error Log's chart. Per run: records sent, record errors, and the resources whose SIS, ODS and
--- identity-map counts disagree after the run's post step.
+-- identity-map counts disagree after the run's post step (partitions merged).
 SELECT r.run_id, r.end_year, r.origin, r.dag_id, r.dag_run_id, r.status, r.params, r.started_at, r.finished_at,
        s.sent, s.record_errors, s.resources, s.disagreements
   FROM edfi_sync.sync_run r
@@ -11,7 +11,7 @@ SELECT r.run_id, r.end_year, r.origin, r.dag_id, r.dag_run_id, r.status, r.param
                count(*) FILTER (WHERE rr.phase = 'post' AND rr.status = 'done'
                                   AND edfi_sync.counts_disagree(rr.sis_count, rr.ods_count, rr.map_count))
                    AS disagreements
-          FROM edfi_sync.resource_run rr
+          FROM edfi_sync.resource_step rr
          WHERE rr.run_id = r.run_id) s
  WHERE (%(school_year)s::integer IS NULL OR r.end_year = %(school_year)s::integer)
    AND (%(origin)s::text IS NULL OR r.origin = %(origin)s::text)

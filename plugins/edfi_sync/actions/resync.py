@@ -12,6 +12,7 @@ from psycopg.rows import dict_row
 
 from ..engine import queries
 from ..engine.runner import SyncOptions
+from ..engine.steps import post_partitions
 from ..reports import store
 from ..resources import GRAPH, RESOURCES
 
@@ -67,15 +68,16 @@ def _sample(conn: psycopg.Connection, run: dict, options: SyncOptions, shared_in
     definition = RESOURCES[resource]
     params = {"run_id": run["run_id"], "end_year": run["end_year"], "resource": resource, "actions": [action],
               "key_change_by_put": definition.key_change == "put", **options.selection(resource),
-              "lea_level": definition.level == "lea", "shared_instance": shared_instance}
+              "lea_level": definition.level == "lea", "shared_instance": shared_instance,
+              "partition": None}  # the records of every partition
     found: list[dict] = []
-    with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+    with conn.transaction():
         if action == "DELETE":
-            staged_at = cur.execute(queries.engine("resource_run_status"), {**params, "phase": "post"}).fetchone()
-            if staged_at is None:
+            partitions = post_partitions(conn, run["run_id"], resource)
+            if not partitions:
                 return []
             names = ["stray_actions", "delete_actions"] if options.resync else ["delete_actions"]
-            params["staged_at"] = staged_at["started_at"]
+            params["staged_at"] = min(row[3] for row in partitions)  # as the delete step takes it
         else:
             names = ["post_actions"]
         for name in names:

@@ -63,7 +63,7 @@ def sync(args: argparse.Namespace) -> int:
         return 2
     try:
         with YearSync(args.school_year, options, settings_for=cli_settings) as run:
-            summary = run.run()
+            summary = run.run(partitions=args.partitions)
             fail_on_errors = run.settings.fail_on_record_errors
     except OutOfScope as exc:
         print(str(exc))

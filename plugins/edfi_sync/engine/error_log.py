@@ -14,6 +14,7 @@ from . import queries
 from .errors import EdFiError, own_error
 
 if TYPE_CHECKING:
+    from .partitions import Partition
     from .runner import YearSync
     from .stage import StagedFailure
 
@@ -65,14 +66,15 @@ class ErrorLog:
         """Records the diff set aside (duplicates, children of failed parents)."""
         self.write([self.row(definition, row, "POST", own_error(code, describe(row))) for row in marked])
 
-    def resolve_staged(self, definition: ResourceDefinition) -> None:
-        """SPEC §6.1, once a post step has staged the whole resource: close the errors of SIS objects
-        it found fine and already in the ODS (unchanged), and of those the SIS no longer yields (gone).
-        Sent and deleted records close theirs as their answers are recorded (sender)."""
+    def resolve_staged(self, definition: ResourceDefinition, partition: Partition) -> None:
+        """SPEC §6.1, once a post step has staged the whole resource (or its partition of it): close
+        the errors of SIS objects it found fine and already in the ODS (unchanged), and of those the
+        SIS no longer yields (gone). Sent and deleted records close theirs as their answers are
+        recorded (sender)."""
         run = self.run
         if run.options.dry_run:
             return
-        params = {**run.ids, "resource": definition.name}
+        params = {**run.ids, "resource": definition.name, **partition.params}
         run.conn.execute(queries.engine("errors_resolve_unchanged"), params)
         run.conn.execute(queries.engine("errors_resolve_gone"), {
             **params, "schools": list(run.options.schools) if run.options.schools else None,

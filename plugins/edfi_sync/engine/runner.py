@@ -26,6 +26,7 @@ from ..resources.graph import Step
 from ..rules.common import Mappings, SchoolYear
 from . import queries
 from .error_log import ErrorLog
+from .partitions import WHOLE, Partition
 from .sender import Sender
 from .steps import PHASES, StageIncomplete, StepResult
 
@@ -144,7 +145,7 @@ class YearSync:
         self.run_id = run_id or new_run_id(origin)
         self.dag_id, self.dag_run_id, self.task_id = dag_id, dag_run_id, task_id
         self.conninfo = conninfo or db.sis_conninfo()
-        self._settings_for = settings_for
+        self.settings_for = settings_for
         self.conn: psycopg.Connection | None = None
         self._loop: asyncio.Runner | None = None
         self._client: EdFiClient | None = None
@@ -198,17 +199,18 @@ class YearSync:
             raise OutOfScope(f"school year {self.end_year} has no enabled Ed-Fi connection "
                              f"(edfi_sync.connection): nothing to do")
         self.conn_id = row[0]
-        self.settings = self._settings_for(self.conn_id)
+        self.settings = self.settings_for(self.conn_id)
 
-    def begin(self) -> None:
+    def begin(self, joining: bool = False) -> None:
         """Check the year is in scope, record the run, settle the mapping snapshots (idempotent).
 
         A CLI run holds its run lock until its connection closes (SPEC §6.1), and first abandons
-        the CLI runs that died (their lock is free) so their staged rows can go."""
+        the CLI runs that died (their lock is free) so their staged rows can go. ``joining``: a
+        partition worker of a CLI run (``sync --partitions N``), whose lock its process holds."""
         self.enter_scope()
         setup = self.one("school_year", self.ids)
         self.school_year = SchoolYear.from_setup(self.end_year, *(setup or (None, None)))
-        if self.dag_run_id is None:
+        if self.dag_run_id is None and not joining:
             self.one("run_lock", self.ids)
         with self.conn.transaction():
             self.conn.execute(queries.engine("runs_abandon"), self.ids)
@@ -255,26 +257,38 @@ class YearSync:
         if self._client is None:
             self._loop = asyncio.Runner()
             self._token_cache = DbTokenCache(self.conninfo)
-            self._client = EdFiClient(self.settings, token_cache=self._token_cache)
+            self._client = EdFiClient(self.settings, token_cache=self._token_cache, budget_conninfo=self.conninfo)
             self._loop.run(self._client.__aenter__())
         return self._client
 
     def loop_run(self, coro):
-        """Run a coroutine on the client's event loop."""
-        self.client()  # opens the loop and session on first use
-        return self._loop.run(coro)
+        """Run a coroutine on the client's event loop, holding a share of the connection's budget
+        while it runs (SPEC §6.1: every task sending to one ODS shares one in-flight budget)."""
+        client = self.client()  # opens the loop and session on first use
+        return self._loop.run(client.sending(coro))
 
-    def run(self) -> RunSummary:
-        """Every step of the selected resources in dependency order (the CLI's sync)."""
+    def run(self, partitions: int = 1) -> RunSummary:
+        """Every step of the selected resources in dependency order (the CLI's sync); with
+        ``partitions`` > 1 the post step of each student-level resource runs in that many worker
+        processes at once (:mod:`.workers`)."""
+        from .workers import PartitionWorkers
+
         self.begin()
         results: list[StepResult] = []
+        workers = PartitionWorkers(self, partitions) if partitions > 1 else None
         try:
             for step in plan(self.options):
-                results.append(self.run_step(step))
+                if workers is not None and workers.takes(step):
+                    results += workers.run_step(step)
+                else:
+                    results.append(self.run_step(step))
         except (EdFiUnavailable, psycopg.OperationalError, StageIncomplete) as exc:
             self.finish(results, failed=True)
             raise SystemicFailure(str(exc), RunSummary(self.run_id, self.end_year, "failed", results,
                                                        self.options.dry_run)) from exc
+        finally:
+            if workers is not None:
+                workers.close()
         return self.finish(results)
 
     def finish(self, results: list[StepResult], failed: bool = False) -> RunSummary:
@@ -318,40 +332,53 @@ class YearSync:
         if self.conn is not None and not self.conn.closed:
             self.conn.cancel_safe()
 
-    def run_step(self, step: Step) -> StepResult:
+    def run_step(self, step: Step, partition: Partition = WHOLE) -> StepResult:
         """One step under the (year, resource) lock, with its ledger row (SPEC §5: two syncs of one
-        year never interleave the sends of one resource)."""
+        year never interleave the sends of one resource). The partitions of a post step hold it
+        shared, each its own partition's exclusively (SPEC §6.1)."""
         definition = RESOURCES[step.resource]
-        params = {**self.ids, "resource": step.resource}
+        if partition.split and not (step.phase == "post" and definition.partitioned):
+            raise ValueError(f"{step.task_id} cannot run in partitions: only the post step of a "
+                             f"student-level resource can")
+        if partition.split and self.options.resync:
+            # The ODS's pages and the map rows they drop are the whole resource's.
+            if partition.index:
+                log.info("%s: a resync posts %s whole, in partition 0; nothing to do in %s",
+                         step.task_id, step.resource, partition)
+                return StepResult(step, "whole_in_partition_0")
+            partition = WHOLE
+        params = {**self.ids, "resource": step.resource, **partition.params}
         if not self.one("resource_enabled", params)[0]:
             log.info("%s is toggled OFF for %s: nothing sent, nothing deleted", step.resource, self.end_year)
             return StepResult(step, "toggled_off")
-        self._lock_step(step, params)
+        lock = "_shared" if partition.split else ""
+        self._lock_step(step, params, lock)
         try:
             self.conn.execute(queries.engine("resource_run_begin"), {**params, "phase": step.phase})
-            result = PHASES[step.phase](self, definition, step)
+            result = PHASES[step.phase](self, definition, step, partition)
             with self.conn.transaction():
                 result.map_count = self.one("map_count", {**params, "shared_instance": self.shared_instance})[0]
                 self.conn.execute(queries.engine("resource_run_finish"), {
                     **params, "phase": step.phase, "status": result.status, "counts": Jsonb(dict(result.counts)),
                     "sis_count": result.sis_count, "ods_count": result.ods_count, "map_count": result.map_count})
         finally:
-            self.one("step_unlock", params)
+            self.one(f"step_unlock{lock}", params)
         self._warn_if_unreconciled(result)
-        log.info("%s %s: %s", step.task_id, result.status, dict(result.counts) or "nothing to do")
+        log.info("%s%s %s: %s", step.task_id, f" ({partition})" if partition.split else "", result.status,
+                 dict(result.counts) or "nothing to do")
         return result
 
-    def _lock_step(self, step: Step, params: dict[str, Any]) -> None:
-        """Wait for the (year, resource) step lock, saying so when another run holds it: two runs
-        of one year (two DAG runs, a CLI sync beside one) take turns, the second then sends only
-        what the first left to do."""
-        if self.one("step_try_lock", params)[0]:
+    def _lock_step(self, step: Step, params: dict[str, Any], lock: str) -> None:
+        """Wait for the (year, resource) step lock (``lock`` "_shared": a partition's), saying so
+        when another run holds it: two runs of one year (two DAG runs, a CLI sync beside one) take
+        turns, the second then sends only what the first left to do."""
+        if self.one(f"step_try_lock{lock}", params)[0]:
             return
         holder = self.one("step_lock_holder", params)
         log.warning("%s of %s waits: %s is running this step; it goes on once that run's step ends, "
                     "and then sends only what is left", step.task_id, self.end_year,
                     holder[0] if holder and holder[0] else "another run")
-        self.one("step_lock", params)
+        self.one(f"step_lock{lock}", params)
         log.info("%s of %s: the other run's step ended; going on", step.task_id, self.end_year)
 
     @staticmethod

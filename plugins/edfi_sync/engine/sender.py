@@ -21,6 +21,7 @@ from ..hooks.client import ApiResponse
 from ..resources.base import ResourceDefinition
 from . import queries
 from .errors import classify
+from .partitions import Partition
 from .progress import Progress
 
 if TYPE_CHECKING:
@@ -42,15 +43,18 @@ class Sender:
         self.run = run
         self._progress = Progress("send")
 
-    def send(self, definition: ResourceDefinition, query: str, actions: list[str], staged_at=None) -> Counter:
-        """Every action ``query`` yields (a dry run only counts them as ``would_<ACTION>``)."""
+    def send(self, definition: ResourceDefinition, query: str, actions: list[str], staged_at=None,
+             partition: Partition | None = None) -> Counter:
+        """Every action ``query`` yields (a dry run only counts them as ``would_<ACTION>``): of one
+        partition's stage, or (None) of every partition's."""
         run = self.run
         counts: Counter = Counter()
         params = {**run.ids, "resource": definition.name, "actions": actions,
+                  "partition": partition.index if partition else None,
                   "key_change_by_put": definition.key_change == "put", **run.options.selection(definition.name),
                   "lea_level": definition.level == "lea", "shared_instance": run.shared_instance,
                   "staged_at": staged_at}
-        self._progress = self._progress_for(definition, query, actions)
+        self._progress = self._progress_for(definition, query, actions, params["partition"])
         with psycopg.connect(run.conninfo) as reader, reader.cursor(name="actions", row_factory=dict_row) as cur:
             cur.execute(queries.engine(query), params)
             if run.options.dry_run:
@@ -60,11 +64,13 @@ class Sender:
                 run.loop_run(self._stream(definition, cur, counts))
         return counts
 
-    def _progress_for(self, definition: ResourceDefinition, query: str, actions: list[str]) -> Progress:
+    def _progress_for(self, definition: ResourceDefinition, query: str, actions: list[str],
+                      partition: int | None) -> Progress:
         """Progress lines of a send; POST/PUT know their total from the stage, DELETEs do not."""
         total = None
         if query == "post_actions":
-            new, known = self.run.one("pending_count", {**self.run.ids, "resource": definition.name})
+            new, known = self.run.one("pending_count", {**self.run.ids, "resource": definition.name,
+                                                        "partition": partition})
             total = (new if "POST" in actions else 0) + (known if "PUT" in actions else 0)
         return Progress(f"{'/'.join(actions)} {definition.name} {self.run.end_year}", total)
 
@@ -200,7 +206,8 @@ class Sender:
                                 "school_ids": row["school_ids"], "status": response.status,
                                 "replace_hash": row.get("replace_hash")})
                 resolved.append({"sis_object_key": row["sis_object_key"], "reason": "sent"})
-                statuses.append({"seq": row["seq"], "status": "sent", "error_code": None, "error_message": None})
+                statuses.append({"partition": row["partition"], "seq": row["seq"], "status": "sent", "error_code": None,
+                                 "error_message": None})
                 continue
             error = classify(response.status, response.body, action)
             if response.status == 404:
@@ -212,8 +219,8 @@ class Sender:
                 counts[f"{action}.failed"] += 1
             errors.append(run.error_log.row(definition, row, action, error))
             if "seq" in row:
-                statuses.append({"seq": row["seq"], "status": "failed", "error_code": error.code,
-                                 "error_message": error.message})
+                statuses.append({"partition": row["partition"], "seq": row["seq"], "status": "failed",
+                                 "error_code": error.code, "error_message": error.message})
         with run.conn.transaction(), run.conn.cursor() as cur:
             # Statuses before resolutions: an error closes only once its SIS object is settled.
             for name, rows in (("map_delete", map_deletes), ("map_upsert", upserts), ("error_insert", errors),

@@ -25,6 +25,7 @@ from ..rules.common import ImpossibleValue, OffCalendar, UnmappedValue
 from . import memo, queries, statistics
 from .canonical import canonical_json, digest, hash_canonical
 from .memo import ITEMS_PER_ROW, MemoUse
+from .partitions import WHOLE, Partition
 
 FETCH_SIZE = 2_000
 
@@ -168,7 +169,7 @@ def _failure(definition, row, code, message, details: dict[str, Any] | None = No
 
 # The column order of stage_copy.sql, with the defaults of a row that leaves a column out.
 _STAGED_COLUMNS = {
-    "run_id": None, "end_year": None, "resource": None, "seq": None, "natural_key_hash": None,
+    "run_id": None, "end_year": None, "resource": None, "partition": 0, "seq": None, "natural_key_hash": None,
     "natural_key": None, "sis_object_key": None, "payload": None, "payload_hash": None, "school_ids": [],
     "student_unique_id": None, "student_name": None, "precedence": [], "parent_keys": [], "status": "staged",
     "error_code": None, "error_message": None, "replace_hash": None, "source_digest": None,
@@ -189,14 +190,15 @@ def _failure_row(failure: StagedFailure, key: dict | None, **common: Any) -> tup
 
 
 def _rows(definition: ResourceDefinition, source_rows: list[tuple[int, str, list]], run_id: str, end_year: int,
-          result: StageResult) -> Iterator[tuple]:
+          partition: Partition, result: StageResult) -> Iterator[tuple]:
     """Staged rows of a batch: (source_seq, source_digest, drafts or failures of that row) each."""
     for source_seq, source_digest, items in source_rows:
         if len(items) >= ITEMS_PER_ROW:
             raise ValueError(f"{definition.name}: one SIS row made {len(items)} records (at most {ITEMS_PER_ROW - 1})")
         for index, item in enumerate(items):
             common = {"run_id": run_id, "end_year": end_year, "resource": definition.name,
-                      "seq": source_seq * ITEMS_PER_ROW + index, "source_digest": source_digest}
+                      "partition": partition.index, "seq": source_seq * ITEMS_PER_ROW + index,
+                      "source_digest": source_digest}
             key = None
             if isinstance(item, Draft):
                 try:
@@ -227,16 +229,18 @@ def _rows(definition: ResourceDefinition, source_rows: list[tuple[int, str, list
 
 def stage_resource(conn: psycopg.Connection, definition: ResourceDefinition, ctx: BuildContext, *,
                    run_id: str, params: dict[str, Any], use: MemoUse,
-                   record_failures: Callable[[list[StagedFailure]], None]) -> StageResult:
-    """Replace the resource's staged rows with what the SIS yields now, in one transaction that
-    also records each batch's build failures and updates the memo."""
+                   record_failures: Callable[[list[StagedFailure]], None],
+                   partition: Partition = WHOLE) -> StageResult:
+    """Replace the resource's staged rows (of this partition) with what the SIS yields now (for this
+    partition's students), in one transaction that also records each batch's build failures and
+    updates the memo."""
     result = StageResult()
     end_year = ctx.school_year.end_year
-    memo_params = use.params(run_id, end_year, definition.name)
+    memo_params = {**use.params(run_id, end_year, definition.name), **partition.params}
     with conn.transaction():
         conn.execute(queries.engine("stage_clear"), {"end_year": end_year, "resource": definition.name,
-                                                     "run_id": run_id})
-        result.extracted = memo.extract(conn, definition, params)
+                                                     "run_id": run_id, **partition.params})
+        result.extracted = memo.extract(conn, definition, {**params, **partition.params})
         conn.execute(queries.engine("hash_joins"))
         result.not_rebuilt, proven_records = memo.stage_proven(conn, use, memo_params)
         with conn.cursor(name=f"extract_{definition.name}", row_factory=dict_row) as source:
@@ -250,7 +254,7 @@ def stage_resource(conn: psycopg.Connection, definition: ResourceDefinition, ctx
                     batch.append((source_seq, source_digest, list(_drafts(definition, row, ctx))))
                 # Between two FETCHes of the open portal, one COPY per batch.
                 with conn.cursor().copy(queries.engine("stage_copy")) as copy:
-                    for staged in _rows(definition, batch, run_id, end_year, result):
+                    for staged in _rows(definition, batch, run_id, end_year, partition, result):
                         copy.write_row(staged)
                 if result.failures:
                     record_failures(result.failures)

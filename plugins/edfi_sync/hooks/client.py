@@ -21,6 +21,7 @@ from typing import Any, Literal
 import aiohttp
 
 from ..connections import as_bool
+from .budget import SharedBudget
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +172,8 @@ class AdaptiveLimit:
         self.limit = 8 if self.adaptive else max(1, int(setting))
         self.floor, self.ceiling, self.tolerance = floor, ceiling, tolerance
         self._in_flight = 0
+        # The slots of a shared budget this sender holds (hooks.budget); None: this limit alone.
+        self.share: int | None = None
         self._changed = asyncio.Condition()
         self._slow_start = True
         self._round: list[float] = []
@@ -180,9 +183,26 @@ class AdaptiveLimit:
         self._stale = 0  # answers to requests sent before the last cut: they tell of the old limit
         self._logged = self.limit
 
+    @property
+    def allowed(self) -> int:
+        """Requests this sender may have in flight now: the limit, within its share of a shared budget."""
+        return self.limit if self.share is None else min(self.limit, self.share)
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    async def set_share(self, share: int) -> None:
+        if share == self.share:
+            return
+        async with self._changed:
+            self.share = share
+            # Wake only as many waiters as there are new free slots (a long queue waits here).
+            self._changed.notify(max(0, self.allowed - self._in_flight))
+
     async def __aenter__(self):
         async with self._changed:
-            await self._changed.wait_for(lambda: self._in_flight < self.limit)
+            await self._changed.wait_for(lambda: self._in_flight < self.allowed)
             self._in_flight += 1
 
     async def __aexit__(self, *exc):
@@ -190,7 +210,7 @@ class AdaptiveLimit:
             self._in_flight -= 1
             # Wake as many as there are free slots, not every waiter: waking them all on each
             # release made a long queue quadratic in CPU.
-            self._changed.notify(max(1, self.limit - self._in_flight))
+            self._changed.notify(max(1, self.allowed - self._in_flight))
 
     def record(self, status: int, seconds: float) -> None:
         """One answer and its latency (one attempt)."""
@@ -240,12 +260,15 @@ class AdaptiveLimit:
 
 
 class EdFiClient:
-    """One per run (per process): a pooled HTTP session, one bearer token, one concurrency limit."""
+    """One per run (per process): a pooled HTTP session, one bearer token, one concurrency limit,
+    and (given ``budget_conninfo``) a share of the connection's budget across processes."""
 
-    def __init__(self, settings: EdFiSettings, token_cache=None):
+    def __init__(self, settings: EdFiSettings, token_cache=None, budget_conninfo: str | None = None):
         self.settings = settings
         # Shared across processes when given (see hooks.token_cache); else this client's own token.
         self._token_cache = token_cache
+        self._budget_conninfo = budget_conninfo
+        self.budget: SharedBudget | None = None
         self._cache_key = hashlib.blake2b(f"{settings.base_url}\n{settings.client_key}".encode(),
                                           digest_size=16).hexdigest()
         self._token: str | None = None
@@ -269,6 +292,8 @@ class EdFiClient:
         else:
             ssl_context = ssl.create_default_context() if verify else False
         self.limit = AdaptiveLimit(self.settings.max_in_flight)
+        if self._budget_conninfo:
+            self.budget = SharedBudget(self._budget_conninfo, self._cache_key, self.limit)
         connector = aiohttp.TCPConnector(limit=64, ssl=ssl_context, keepalive_timeout=30)
         self._session = aiohttp.ClientSession(
             connector=connector, timeout=aiohttp.ClientTimeout(total=self.settings.timeout_seconds),
@@ -279,6 +304,15 @@ class EdFiClient:
     async def __aexit__(self, *exc) -> None:
         if self._session is not None:
             await self._session.close()
+        if self.budget is not None:
+            await asyncio.to_thread(self.budget.close)
+
+    async def sending(self, coro):
+        """Run ``coro`` (requests) holding this process's share of the connection's budget."""
+        if self.budget is None:
+            return await coro
+        async with self.budget.sending():
+            return await coro
 
     def _certificate_refused(self, exc: aiohttp.ClientConnectorCertificateError) -> EdFiUnavailable:
         """Verification failed: retrying cannot help, and the fix is the connection's, never verify=false."""

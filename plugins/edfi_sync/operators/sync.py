@@ -21,7 +21,8 @@ from ..resources import GRAPH
 log = logging.getLogger(__name__)
 
 # What a task reports for a year it ran nothing in (it succeeds: a skip would cascade to children).
-IDLE = ("out_of_scope", "toggled_off", "not_selected")
+# whole_in_partition_0: a resync posts a partitioned resource whole, in map index 0.
+IDLE = ("out_of_scope", "toggled_off", "not_selected", "whole_in_partition_0")
 
 
 def edfi_asset(resource: str) -> Asset:
@@ -102,7 +103,8 @@ class EdFiStepOperator(BaseOperator):
 
     The fields are templated and default to the DAG's Params (SPEC §6). ``school_years`` empty
     means every enabled year, or, with ``year_from_interval``, the year ending with the data
-    interval (the school-year DAG).
+    interval (the school-year DAG). ``partition`` of ``partitions``: the students this task posts
+    (a mapped ``post.<resource>``, whose map index is the partition); by default all of them.
     """
 
     phase: ClassVar[str]
@@ -115,7 +117,7 @@ class EdFiStepOperator(BaseOperator):
                  schools: Any = "{{ params.schools }}", dry_run: Any = "{{ params.dry_run }}",
                  fail_on_record_errors: Any = "{{ params.fail_on_record_errors }}",
                  records: Any = "{{ params.records }}", year_from_interval: bool = False,
-                 sis_conn_id: str = "edfi_sis", **kwargs: Any):
+                 sis_conn_id: str = "edfi_sis", partition: int = 0, partitions: int = 1, **kwargs: Any):
         super().__init__(**kwargs)
         if resource not in GRAPH.definitions:
             raise ValueError(f"unknown resource {resource!r}")
@@ -129,9 +131,11 @@ class EdFiStepOperator(BaseOperator):
         self.records = records
         self.year_from_interval = year_from_interval
         self.sis_conn_id = sis_conn_id
+        self.partition, self.partitions = int(partition), int(partitions)
         self._running = None
 
     def execute(self, context) -> dict[str, Any]:
+        from ..engine.partitions import Partition
         from ..engine.progress import summary_table
         from ..engine.runner import OutOfScope, StageIncomplete, SyncOptions, YearSync, plan
         from ..hooks.sis import SisDatabaseHook
@@ -141,6 +145,9 @@ class EdFiStepOperator(BaseOperator):
         dry_run = bool(as_bool(self.dry_run))
         summary: dict[str, Any] = {"dag_run_id": context["run_id"], "resource": self.resource,
                                    "phase": self.phase, "dry_run": dry_run, "years": []}
+        partition = Partition(self.partition, self.partitions)
+        if partition.split:
+            summary["partition"] = {"index": partition.index, "count": partition.count}
         selected = resource_names(self.selected_resources)
         years = run_years(self.school_years, self.year_from_interval, context)
         try:
@@ -167,7 +174,7 @@ class EdFiStepOperator(BaseOperator):
                     summary["years"].append({"school_year": year, "run_id": run.run_id, "status": "out_of_scope"})
                     continue
                 try:
-                    result = run.run_step(step)
+                    result = run.run_step(step, partition)
                 except StageIncomplete as exc:  # retrying cannot help: only a rerun of post.X can
                     raise AirflowFailException(str(exc)) from exc
                 finally:
@@ -205,7 +212,7 @@ class EdFiStepOperator(BaseOperator):
     @staticmethod
     def _year_summary(run, result) -> dict[str, Any]:
         """SPEC §5.6: counts, and where the records are (the database stays the truth)."""
-        return {
+        summary = {
             "school_year": run.end_year, "run_id": run.run_id, "status": result.status,
             "counts": dict(sorted(Counter(result.counts).items())), "record_errors": result.record_errors,
             "sis_count": result.sis_count, "ods_count": result.ods_count, "map_count": result.map_count,
@@ -214,6 +221,7 @@ class EdFiStepOperator(BaseOperator):
             "run_records": {"table": "edfi_sync.staged_record", "run_id": run.run_id,
                             "resource": result.step.resource},
         }
+        return summary
 
     def on_kill(self) -> None:
         """Stop the statement in progress; everything sent so far is recorded, a rerun resumes."""
@@ -262,6 +270,40 @@ class EdFiDeleteOperator(EdFiStepOperator):
     when its run's stage is not what post.X wrote: "rerun post.X" (SPEC §5.7)."""
 
     phase = "delete"
+
+
+class EdFiPostsDoneOperator(BaseOperator):
+    """``posts_done`` when the post steps run in partitions (``EDFI_SYNC_PARTITIONS`` > 1): every
+    post and update has run, so its summary merges each partitioned post step of the DAG run, per
+    school year, from the run ledger (SPEC §6.1; one task's summary per resource, students
+    included, which have no delete task). An unpartitioned DAG keeps an EmptyOperator there."""
+
+    ui_color = "#e8f4fd"
+
+    def __init__(self, *, sis_conn_id: str = "edfi_sis", **kwargs: Any):
+        super().__init__(**kwargs)
+        self.sis_conn_id = sis_conn_id
+
+    def execute(self, context) -> dict[str, Any]:
+        import psycopg
+
+        from ..engine import queries
+        from ..engine.partitions import merged_post
+        from ..engine.steps import post_partitions
+        from ..hooks.sis import SisDatabaseHook
+
+        partitioned = [name for name in GRAPH.post_order() if GRAPH.definitions[name].partitioned]
+        summary: dict[str, Any] = {"dag_run_id": context["run_id"], "years": []}
+        with psycopg.connect(SisDatabaseHook(self.sis_conn_id).conninfo()) as conn:
+            runs = conn.execute(queries.engine("dag_run_years"),
+                                {"dag_id": self.dag_id, "dag_run_id": context["run_id"]}).fetchall()
+            for run_id, end_year in runs:
+                post = {name: merged for name in partitioned
+                        if (merged := merged_post(post_partitions(conn, run_id, name)))}
+                summary["years"].append({"school_year": end_year, "run_id": run_id, "post": post})
+                for name, merged in post.items():
+                    log.info("%s post.%s, %s partitions: %s", end_year, name, merged["partitions"], merged["counts"])
+        return summary
 
 
 OPERATORS: dict[str, type[EdFiStepOperator]] = {

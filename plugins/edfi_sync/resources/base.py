@@ -112,6 +112,12 @@ class ResourceDefinition:
         if missing:
             raise ValueError(f"{self.name}: references {sorted(missing)} must be upstream")
 
+    @property
+    def partitioned(self) -> bool:
+        """Student-level resources may be posted in partitions by a hash of the student (SPEC §6.1);
+        LEA- and school-level records stay whole."""
+        return self.level == "student"
+
     @cached_property  # read for every reference of every staged record
     def key_names(self) -> tuple[str, ...]:
         """The natural key's field names as a child's reference to this resource spells them."""
