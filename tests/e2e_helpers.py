@@ -136,7 +136,10 @@ def sync_killed_after_writes(env: dict[str, str], server: SandboxHandle, count: 
 
 def expected_records(conninfo: str, server: SandboxHandle, year: int = YEAR) -> dict[str, dict[str, dict]]:
     """What the rules produce now, per resource: natural-key hash -> payload (a dry run's staging,
-    read before the run clears it); also whether each is unchanged against the identity map."""
+    read before the run clears it); also whether each is unchanged against the identity map.
+    A key the SIS still has but cannot send now (its build or a parent failed: the error log says
+    why) is ``held``: the ODS keeps what it has of it, or nothing (SPEC §5.7 deletes only what the
+    SIS no longer has)."""
     produced: dict[str, dict[str, dict]] = {}
     settings = EdFiSettings(base_url=server.base_url, client_key=server.key, client_secret=server.secret)
     with YearSync(year, SyncOptions(dry_run=True), conninfo=conninfo, settings_for=lambda _: settings) as run:
@@ -146,10 +149,14 @@ def expected_records(conninfo: str, server: SandboxHandle, year: int = YEAR) -> 
                 run.run_step(step)
         rows = run.conn.execute(
             "SELECT resource, natural_key_hash, payload, status FROM edfi_sync.staged_record "
-            "WHERE run_id = %s AND status IN ('staged', 'unchanged')", (run.run_id,)).fetchall()
+            "WHERE run_id = %s AND natural_key_hash IS NOT NULL "
+            "AND status IN ('staged', 'unchanged', 'build_failed', 'skipped')", (run.run_id,)).fetchall()
         run.finish([])
     for resource, key_hash, payload, status in rows:
-        produced.setdefault(resource, {})[key_hash] = {"payload": payload, "unchanged": status == "unchanged"}
+        if status in ("staged", "unchanged"):
+            produced.setdefault(resource, {})[key_hash] = {"payload": payload, "unchanged": status == "unchanged"}
+    for resource, key_hash, _, status in rows:
+        produced.setdefault(resource, {}).setdefault(key_hash, {"payload": None, "unchanged": None, "held": True})
     return produced
 
 
@@ -200,7 +207,8 @@ def divergence(conninfo: str, server: SandboxHandle, expected: dict[str, dict[st
                     found.problems.append(f"{name}: two ODS records with one natural key: {record}")
                 by_key[key_hash] = record
             want = expected.get(name, {})
-            missing, extra = set(want) - set(by_key), set(by_key) - set(want)
+            held = {key for key, item in want.items() if item.get("held")}
+            missing, extra = set(want) - held - set(by_key), set(by_key) - set(want)
             if missing:
                 found.lost += len(missing)
                 found.problems.append(f"{name}: {len(missing)} produced records missing from the ODS")
@@ -211,7 +219,7 @@ def divergence(conninfo: str, server: SandboxHandle, expected: dict[str, dict[st
                 found.duplicated += len(extra)
                 found.problems.append(f"{name}: {len(extra)} ODS records the SIS does not produce")
             for key_hash, item in want.items():
-                if key_hash not in by_key:
+                if key_hash not in by_key or key_hash in held:
                     continue
                 stored = {k: v for k, v in by_key[key_hash].items() if k not in SERVER_FIELDS}
                 if stored != item["payload"]:

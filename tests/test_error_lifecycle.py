@@ -129,3 +129,22 @@ def test_the_reports_say_why_an_error_closed(small_sis, sandbox, edfi_sync):
     assert (row["resolved"], row["resolved_reason"]) == (True, "sent")
     [row] = [r for r in csv.DictReader(io.StringIO(outputs["csv"])) if r["sis_object_key"] == "3"]
     assert row["resolved_reason"] == "sent"
+
+
+def test_a_sent_record_whose_parent_fails_now_stays_in_the_ods_and_the_map(small_sis, sandbox):
+    """The soak found this state (a duplicate SIS person coming back invalid): a record sent before,
+    whose parent fails this run, is not sent and not deleted; the ODS keeps it, the map still says
+    so, and the convergence check holds it as held back, not as a record the SIS does not produce."""
+    from e2e_helpers import divergence
+
+    sync(small_sis, resources=SMALL)
+    ssa_before = [r for r in sandbox.records(SSA) if r["studentReference"]["studentUniqueId"] == "100000001"]
+    assert ssa_before
+    sql(small_sis, "UPDATE sis.person SET first_name = repeat('Ana', 30) WHERE person_id = 1")
+    sync(small_sis, resources=SMALL)
+    assert [r for r in sandbox.records(SSA) if r["studentReference"]["studentUniqueId"] == "100000001"] == ssa_before
+    assert sql(small_sis, "SELECT count(*) FROM edfi_sync.identity_map WHERE resource = %s "
+                          "AND student_unique_id = '100000001'", SSA)[0][0] == len(ssa_before)
+    assert {row[0] for row in sql(small_sis, "SELECT error_code FROM edfi_sync.error_log WHERE resource = %s "
+                                             "AND student_unique_id = '100000001' AND resolved_at IS NULL", SSA)} == {"parent_failed"}
+    assert not divergence(small_sis, sandbox)
