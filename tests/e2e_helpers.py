@@ -138,8 +138,9 @@ def expected_records(conninfo: str, server: SandboxHandle, year: int = YEAR) -> 
     """What the rules produce now, per resource: natural-key hash -> payload (a dry run's staging,
     read before the run clears it); also whether each is unchanged against the identity map.
     A key the SIS still has but cannot send now (its build or a parent failed: the error log says
-    why) is ``held``: the ODS keeps what it has of it, or nothing (SPEC §5.7 deletes only what the
-    SIS no longer has)."""
+    why) is ``held``, with its SIS object: the ODS keeps what it has of that object, under this key
+    or the one it was last sent with, or nothing (SPEC §5.7 deletes only what the SIS no longer
+    has)."""
     produced: dict[str, dict[str, dict]] = {}
     settings = EdFiSettings(base_url=server.base_url, client_key=server.key, client_secret=server.secret)
     with YearSync(year, SyncOptions(dry_run=True), conninfo=conninfo, settings_for=lambda _: settings) as run:
@@ -148,15 +149,16 @@ def expected_records(conninfo: str, server: SandboxHandle, year: int = YEAR) -> 
             if step.phase == "post":
                 run.run_step(step)
         rows = run.conn.execute(
-            "SELECT resource, natural_key_hash, payload, status FROM edfi_sync.staged_record "
+            "SELECT resource, natural_key_hash, payload, status, sis_object_key FROM edfi_sync.staged_record "
             "WHERE run_id = %s AND natural_key_hash IS NOT NULL "
             "AND status IN ('staged', 'unchanged', 'build_failed', 'skipped')", (run.run_id,)).fetchall()
         run.finish([])
-    for resource, key_hash, payload, status in rows:
+    for resource, key_hash, payload, status, _ in rows:
         if status in ("staged", "unchanged"):
             produced.setdefault(resource, {})[key_hash] = {"payload": payload, "unchanged": status == "unchanged"}
-    for resource, key_hash, _, status in rows:
-        produced.setdefault(resource, {}).setdefault(key_hash, {"payload": None, "unchanged": None, "held": True})
+    for resource, key_hash, _, status, sis_object_key in rows:
+        produced.setdefault(resource, {}).setdefault(key_hash, {"payload": None, "unchanged": None, "held": True,
+                                                                "sis_object_key": sis_object_key})
     return produced
 
 
@@ -209,6 +211,11 @@ def divergence(conninfo: str, server: SandboxHandle, expected: dict[str, dict[st
             want = expected.get(name, {})
             held = {key for key, item in want.items() if item.get("held")}
             missing, extra = set(want) - held - set(by_key), set(by_key) - set(want)
+            if extra and held:  # a held object's record, still under the key it was last sent with
+                held_objects = {want[key]["sis_object_key"] for key in held}
+                extra -= {key for key, sis_key in conn.execute(
+                    "SELECT natural_key_hash, sis_object_key FROM edfi_sync.identity_map WHERE end_year = %s "
+                    "AND resource = %s AND natural_key_hash = ANY(%s)", (year, name, list(extra))) if sis_key in held_objects}
             if missing:
                 found.lost += len(missing)
                 found.problems.append(f"{name}: {len(missing)} produced records missing from the ODS")

@@ -148,3 +148,9 @@ def test_a_sent_record_whose_parent_fails_now_stays_in_the_ods_and_the_map(small
     assert {row[0] for row in sql(small_sis, "SELECT error_code FROM edfi_sync.error_log WHERE resource = %s "
                                              "AND student_unique_id = '100000001' AND resolved_at IS NULL", SSA)} == {"parent_failed"}
     assert not divergence(small_sis, sandbox)
+    # Its key moves meanwhile (a new entry date): the key change waits for the parent too, and the
+    # ODS keeps the record under the key it was sent with.
+    sql(small_sis, "UPDATE sis.enrollment SET start_date = start_date - 1 WHERE person_id = 1")
+    sync(small_sis, resources=SMALL)
+    assert [r for r in sandbox.records(SSA) if r["studentReference"]["studentUniqueId"] == "100000001"] == ssa_before
+    assert not divergence(small_sis, sandbox)
