@@ -144,7 +144,9 @@ def test_two_dag_runs_of_one_year_a_cli_sync_beside_them_and_another_year_at_onc
     assert copied.returncode == 0, copied.stderr
     sql(airflow.sis, "UPDATE edfi_sync.connection SET enabled = true, conn_id = 'edfi_api_by_year' "
                      "WHERE end_year = %s", YEAR - 1)
-    sandbox.set_faults(latency={"distribution": "uniform", "min_ms": 5, "max_ms": 25}, seed=21)
+    # Slow enough that runs starting within a task's start-up of each other meet on a step: with
+    # 5-25 ms a step could end before the next run's task had started, and no run had to wait.
+    sandbox.set_faults(latency={"distribution": "uniform", "min_ms": 100, "max_ms": 300}, seed=21)
     clis = [start_sync(env), start_sync(env, year=YEAR - 1)]  # beside the backfill's two runs
     try:
         runs = backfill(airflow, "edfi_sync", "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z",
