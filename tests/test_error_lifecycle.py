@@ -13,7 +13,7 @@ import json
 import psycopg
 import pytest
 
-from e2e_helpers import YEAR, sql, sync
+from e2e_helpers import YEAR, divergence, sql, sync
 from test_academic_records_e2e import FIXTURES, server  # noqa: F401 - the sandbox knowing NM's descriptors
 from test_bad_config_and_systemic import edfi_sync  # noqa: F401 - `edfi-sync ...` in process
 
@@ -135,8 +135,6 @@ def test_a_sent_record_whose_parent_fails_now_stays_in_the_ods_and_the_map(small
     """The soak found this state (a duplicate SIS person coming back invalid): a record sent before,
     whose parent fails this run, is not sent and not deleted; the ODS keeps it, the map still says
     so, and the convergence check holds it as held back, not as a record the SIS does not produce."""
-    from e2e_helpers import divergence
-
     sync(small_sis, resources=SMALL)
     ssa_before = [r for r in sandbox.records(SSA) if r["studentReference"]["studentUniqueId"] == "100000001"]
     assert ssa_before

@@ -7,9 +7,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import psycopg
 import pytest
 
 from e2e_helpers import YEAR, sql, sync, writes
+from edfi_sync.actions.resync import preview
 from edfi_sync.engine.runner import SyncOptions, YearSync, plan
 
 pytestmark = pytest.mark.e2e
@@ -94,10 +96,6 @@ def test_records_are_checked(small_sis, sandbox):
 def test_a_resync_preview_lists_what_the_dry_run_would_send_with_its_first_records(small_sis, sandbox):
     """The Resync page's preview (actions.resync.preview) without the page: the counts of a dry run
     and the first records behind each, read from the run's stage by the send queries."""
-    import psycopg
-
-    from edfi_sync.actions.resync import preview
-
     sync(small_sis)
     sql(small_sis, "UPDATE sis.person SET first_name = 'Anita' WHERE person_id = 1")
     sql(small_sis, "DELETE FROM sis.enrollment WHERE enrollment_id = 1002")
