@@ -1,5 +1,5 @@
 """The issue-20 figures side by side in one run: cost against change size, non-sending throughput,
-the whole sync against lightbeam, peak memory against records. Writes bench/results/<set>.json
+the whole sync against lightbeam, peak memory against records, the DAG runs against the CLI. Writes bench/results/<set>.json
 (with the commit measured and each goal's verdict) and bench/results/<set>.png (time vs change
 size, memory vs records).
 
@@ -21,8 +21,10 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 
 SETS = {
-    "quick": {"scale": 2, "changes": "0,1,5,20", "records": "10000,50000", "lightbeam_scale": 2},
-    "full": {"scale": 100, "changes": "0,1,5,20", "records": "100000,1000000", "lightbeam_scale": 4},
+    "quick": {"scale": 2, "changes": "0,1,5,20", "records": "10000,50000", "lightbeam_scale": 2,
+              "airflow_scale": 1},
+    "full": {"scale": 100, "changes": "0,1,5,20", "records": "100000,1000000", "lightbeam_scale": 4,
+             "airflow_scale": 10},
 }
 # (max_in_flight, latency ms) of the lightbeam comparison (the issue's two cells)
 LIGHTBEAM = ((8, 20), (32, 100))
@@ -56,6 +58,7 @@ def goals(result: dict) -> dict:
         "lightbeam_ratio_at_most_0.9": all(cell["ratio"] <= 0.9 for cell in result["lightbeam"]),
         "memory_at_most_400mb": all(m["peak_rss_mb"] <= 400 for m in memory),
         "memory_flat": max(m["peak_rss_mb"] for m in memory) <= 1.25 * min(m["peak_rss_mb"] for m in memory),
+        "airflow_first_within_1.5x_cli": result["airflow"]["airflow"]["first"]["ratio_to_cli"] <= 1.5,
     }
     return verdict
 
@@ -111,6 +114,9 @@ def main() -> None:
         result["lightbeam"] += cells["lightbeam"]
     print("== memory against records", flush=True)
     result["memory"] = run("record_memory.py", "--records", config["records"])["memory"]
+    print(f"== the same first sync and no-op as edfi_sync DAG runs, scale {config['airflow_scale']}", flush=True)
+    result["airflow"] = run("airflow_cost.py", "--scale", str(config["airflow_scale"]), "--latency-ms", "20",
+                            "--max-in-flight", "32")
     result["goals"] = goals(result)
     result["seconds"] = round(time.perf_counter() - started)
     out = RESULTS / f"{name}.json"
