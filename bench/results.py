@@ -1,7 +1,7 @@
 """The issue-20 figures side by side in one run: cost against change size, non-sending throughput,
-the whole sync against lightbeam, peak memory against records, the DAG runs against the CLI. Writes bench/results/<set>.json
-(with the commit measured and each goal's verdict) and bench/results/<set>.png (time vs change
-size, memory vs records).
+the whole sync against lightbeam, peak memory against records, the DAG runs against the CLI.
+Writes bench/results/<set>.json (with the commit measured and each goal's verdict) and
+bench/results/<set>.png (time vs change size, memory vs records).
 
     python bench/results.py quick    # make bench-quick: scale 2, every figure, <= 5 minutes
     python bench/results.py full     # make bench: scale 100, 1M records (not in CI)
