@@ -7,7 +7,7 @@
 UPDATE edfi_sync.staged_record s
    SET status = 'out_of_selection'
  WHERE s.run_id = %(run_id)s AND s.resource = %(resource)s AND s.partition = %(partition)s
-   AND ((s.status = 'staged' AND %(schools)s::text[] IS NOT NULL
+   AND ((s.status IN ('staged', 'unchanged') AND %(schools)s::text[] IS NOT NULL
          AND s.school_ids <> '{}' AND NOT s.school_ids && %(schools)s::text[])
         OR (%(selective)s AND s.status IN ('staged', 'unchanged', 'duplicate')
             AND NOT (s.sis_object_key = ANY (%(record_keys)s::text[])

@@ -11,7 +11,8 @@ Each row a resource's extract yields gets a digest of its values (md5, in SQL). 
   whose answer was lost, is rebuilt and sent).
 Proven records are still staged, every column as the build made it (natural key, SIS key, parent
 keys, payload and its hash), so the stage stays whole: the delete step, duplicates and children of
-failed parents read it as before, and mark_unchanged finds them unchanged like any other record.
+failed parents read it as before. They are staged already unchanged (what mark_unchanged would
+find), and a resource that merges duplicates stages only the best proven row of each key.
 
 A resync never reads the memo (it rebuilds everything); a dry run never writes it. The memo is a
 cache: unlogged, rebuilt after a crash, never the truth. Its unit is one extract row; a student

@@ -236,7 +236,8 @@ def stage_resource(conn: psycopg.Connection, definition: ResourceDefinition, ctx
     updates the memo."""
     result = StageResult()
     end_year = ctx.school_year.end_year
-    memo_params = {**use.params(run_id, end_year, definition.name), **partition.params}
+    memo_params = {**use.params(run_id, end_year, definition.name), **partition.params,
+                   "merge_duplicates": definition.merge_duplicates}
     with conn.transaction():
         conn.execute(queries.engine("stage_clear"), {"end_year": end_year, "resource": definition.name,
                                                      "run_id": run_id, **partition.params})

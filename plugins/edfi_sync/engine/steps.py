@@ -77,6 +77,8 @@ def post(run: "YearSync", definition: ResourceDefinition, step: Step, partition:
         **params, "staged_rows": fingerprint[0], "staged_digest": fingerprint[1]})
     ods_count = ods.fetch(run, definition, counts) if run.options.resync else None
     with run.conn.transaction(), run.conn.cursor(row_factory=dict_row) as cur:
+        parents = sorted({ref.resource for ref in definition.references})
+        unsettled = cur.execute(queries.engine("parents_unsettled"), {**params, "parents": parents}).fetchone()
         cur.execute(queries.engine("hash_joins"))
         duplicates = cur.execute(queries.engine("mark_duplicates"), params).fetchall()
         if duplicates and definition.merge_duplicates:
@@ -85,11 +87,12 @@ def post(run: "YearSync", definition: ResourceDefinition, step: Step, partition:
                              lambda row: f"duplicate of SIS {definition.sis_object_type} {row['kept_object_key']}")
         if run.options.schools or run.options.selective:
             cur.execute(queries.engine("mark_out_of_selection"), {**params, **run.options.selection(definition.name)})
-        skipped = cur.execute(queries.engine("mark_parent_failed"),
-                              {**params, "shared_instance": run.shared_instance}).fetchall()
+        skipped = cur.execute(queries.engine("mark_parent_failed"), {
+            **params, "shared_instance": run.shared_instance, "unstaged_parents": unsettled["unstaged"],
+        }).fetchall() if unsettled["unstaged"] or unsettled["failed"] else []
         run.error_log.marked(definition, skipped, "parent_failed",
                              lambda row: f"not sent: a record it references failed in this run: {row['error_message']}")
-        unchanged = cur.execute(queries.engine("mark_unchanged"), params).rowcount
+        unchanged = cur.execute(queries.engine("mark_unchanged"), params).fetchone()["unchanged"]
         if run.options.selective:
             cur.execute(queries.engine("mark_cascades"), params)
         run.error_log.resolve_staged(definition, partition)
