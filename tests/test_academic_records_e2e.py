@@ -183,6 +183,35 @@ def test_unchanged_rerun_sends_nothing(records_sis, server):
     assert sent(server, sync_after(records_sis, server)) == []
 
 
+def test_a_course_many_transcripts_name_is_staged_once_and_takes_the_next_rows_title_when_its_row_leaves(
+        records_sis, server):
+    """Issue 20: an unchanged run stages one row per course from the memo (not one per transcript),
+    yet the course is sent exactly as a full rebuild would: ENG4 is titled from its best row (Kim's
+    7301, then Jo's 7201 once Kim's is gone), whether or not that row was rebuilt."""
+    def eng4_title():
+        return next(r["courseTitle"] for r in server.records(COURSES) if r["courseCode"] == "ENG4")
+
+    sync(records_sis)
+    summary = sync(records_sis)
+    # Ana's two rows and Jo's and Kim's name ENG4: one staged row for it, none merged away.
+    assert summary.by_resource()[COURSES].get("merged", 0) == 0
+    assert summary.by_resource()[COURSES]["not_rebuilt"] >= 3
+    # Jo's row (not the best) changes its title: rebuilt, merged into Kim's proven row, nothing sent.
+    since = sync_after(records_sis, server,
+                       "UPDATE sis.transcript_course SET course_name = 'English IV (honors)' WHERE transcript_id = 7201")
+    assert ("PUT", COURSES) not in sent(server, since) and eng4_title() == "English IV"
+    # Kim's row leaves: Jo's, proven unchanged and never rebuilt since, is now the best: its title is sent.
+    since = sync_after(records_sis, server, "DELETE FROM sis.transcript_credit WHERE transcript_id = 7301",
+                       "DELETE FROM sis.transcript_course WHERE transcript_id = 7301")
+    assert [write for write in sent(server, since) if write[1] == COURSES] == [("PUT", COURSES)]
+    assert eng4_title() == "English IV (honors)"
+    assert sent(server, sync_after(records_sis, server)) == []
+    # A resync (everything rebuilt) finds the ODS as it should be.
+    since = last_seq(server)
+    sync(records_sis, resync=True)
+    assert [write for write in sent(server, since) if write[1] == COURSES] == []
+
+
 def test_diploma_date_moved_within_the_term_is_delete_then_post(records_sis, server):
     sync(records_sis)
     before, before_transcripts = sars(server), transcripts(server)
