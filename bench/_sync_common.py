@@ -119,6 +119,7 @@ class RequestTally:
         self.server, self.since = server, 0
         self.requests = self.writes = 0
         self.statuses: dict[int, int] = {}
+        self.reads: dict[str, int] = {}  # GETs by resource (descriptors too): who reads what
         self.first = self.last = None
 
     def poll(self) -> None:
@@ -131,6 +132,9 @@ class RequestTally:
                 continue
             self.requests += 1
             self.writes += entry["method"] in WRITES
+            if entry["method"] == "GET":
+                resource = entry["path"].split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+                self.reads[resource] = self.reads.get(resource, 0) + 1
             self.statuses[entry["status"]] = self.statuses.get(entry["status"], 0) + 1
             self.first = self.first if self.first is not None else entry["time"]
             self.last = entry["time"]

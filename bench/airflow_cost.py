@@ -82,7 +82,7 @@ def dag_run(api: Rest, sis: str, server, timeout: float = 3600) -> dict:
         steps = conn.execute(read_sql("bench/dag_run_step_seconds.sql"), {"dag_run_id": run_id}).fetchone()[0]
     task_seconds = sum((_time(ti["end_date"]) - _time(ti["start_date"])).total_seconds() for ti in ran)
     return {"seconds": round((_time(run["end_date"]) - _time(run["start_date"])).total_seconds(), 2),
-            "requests": tally.requests, "writes": tally.writes, "task_instances": len(ran),
+            "requests": tally.requests, "writes": tally.writes, "reads": tally.reads, "task_instances": len(ran),
             "task_seconds": round(task_seconds, 2), "step_seconds": round(float(steps), 2),
             "mean_task_overhead_s": round((task_seconds - float(steps)) / max(len(ran), 1), 2)}
 

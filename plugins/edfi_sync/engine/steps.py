@@ -80,6 +80,7 @@ def post(run: "YearSync", definition: ResourceDefinition, step: Step, partition:
         parents = sorted({ref.resource for ref in definition.references})
         unsettled = cur.execute(queries.engine("parents_unsettled"), {**params, "parents": parents}).fetchone()
         cur.execute(queries.engine("hash_joins"))
+        cur.execute(queries.engine("stage_range_scans"))
         duplicates = cur.execute(queries.engine("mark_duplicates"), params).fetchall()
         if duplicates and definition.merge_duplicates:
             counts["merged"], duplicates = len(duplicates), []
