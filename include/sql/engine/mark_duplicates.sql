@@ -5,14 +5,16 @@
 WITH repeated AS (
     SELECT coalesce(natural_key_hash, '') AS key
       FROM edfi_sync.staged_record
-     WHERE run_id = %(run_id)s AND resource = %(resource)s AND partition = %(partition)s AND status IN ('staged', 'unchanged')
+     WHERE run_id = %(run_id)s AND resource = %(resource)s AND partition = %(partition)s
+       AND status IN ('staged', 'unchanged')
      GROUP BY 1
     HAVING count(*) > 1
 ), ranked AS (
     SELECT seq, first_value(sis_object_key) OVER w AS kept_object_key,
            row_number() OVER w AS rank
       FROM edfi_sync.staged_record
-     WHERE run_id = %(run_id)s AND resource = %(resource)s AND partition = %(partition)s AND status IN ('staged', 'unchanged')
+     WHERE run_id = %(run_id)s AND resource = %(resource)s AND partition = %(partition)s
+       AND status IN ('staged', 'unchanged')
        AND coalesce(natural_key_hash, '') IN (SELECT key FROM repeated)
     WINDOW w AS (PARTITION BY natural_key_hash ORDER BY precedence DESC, seq DESC)
 )

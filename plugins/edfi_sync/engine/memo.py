@@ -8,7 +8,8 @@ Each row a resource's extract yields gets a digest of its values (md5, in SQL). 
 - that row's build did not fail (failed rows are never remembered: they are rebuilt, and their
   error seen again, every run);
 - every record it made is in the identity map with that payload (a record that failed to send, or
-  whose answer was lost, is rebuilt and sent).
+  whose answer was lost, is rebuilt and sent); for a resource that merges duplicates, with that key
+  (the rows merged away carry payloads that were never sent).
 Proven records are still staged, every column as the build made it (natural key, SIS key, parent
 keys, payload and its hash), so the stage stays whole: the delete step, duplicates and children of
 failed parents read it as before. They are staged already unchanged (what mark_unchanged would
