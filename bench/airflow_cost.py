@@ -25,6 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _sync_common import (YEAR, RequestTally, create_database, demo_template, embedded_server,  # noqa: E402
                           sync_env, timed_sync)
 
+from edfi_sync.rerun import AirflowApi  # noqa: E402  (the CLI's own REST client)
+
 
 def cli_runs(admin: str, template: str, descriptors: Path, args) -> dict:
     from edfi_sync.sandbox.testing import run_sandbox
@@ -41,22 +43,7 @@ def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
-class Rest:
-    def __init__(self, url: str, password: str):
-        import requests
-
-        self.url, self.http = url, requests.Session()
-        token = requests.post(f"{url}/auth/token", json={"username": "admin", "password": password}, timeout=30)
-        token.raise_for_status()
-        self.http.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
-
-    def __call__(self, method: str, path: str, **kwargs):
-        response = self.http.request(method, f"{self.url}/api/v2{path}", timeout=60, **kwargs)
-        response.raise_for_status()
-        return response.json()
-
-
-def dag_run(api: Rest, sis: str, server, timeout: float = 3600) -> dict:
+def dag_run(api: AirflowApi, sis: str, server, timeout: float = 3600) -> dict:
     """Trigger one edfi_sync run of the year, wait for it, and split its time."""
     import psycopg
 
@@ -64,11 +51,11 @@ def dag_run(api: Rest, sis: str, server, timeout: float = 3600) -> dict:
 
     server.clear_requests()
     tally = RequestTally(server)
-    run_id = api("POST", "/dags/edfi_sync/dagRuns", json={"logical_date": None,
-                                                         "conf": {"school_years": [YEAR]}})["dag_run_id"]
+    run_id = api.post("/dags/edfi_sync/dagRuns", {"logical_date": None,
+                                                  "conf": {"school_years": [YEAR]}})["dag_run_id"]
     path = f"/dags/edfi_sync/dagRuns/{quote(run_id, safe='')}"
     deadline = time.monotonic() + timeout
-    while (run := api("GET", path))["state"] not in ("success", "failed"):
+    while (run := api.get(path))["state"] not in ("success", "failed"):
         if time.monotonic() > deadline:
             raise SystemExit(f"{run_id} still {run['state']} after {timeout}s")
         tally.poll()
@@ -76,7 +63,7 @@ def dag_run(api: Rest, sis: str, server, timeout: float = 3600) -> dict:
     tally.poll()
     if run["state"] != "success":
         raise SystemExit(f"{run_id} ended {run['state']}")
-    tis = api("GET", f"{path}/taskInstances", params={"limit": 1000})["task_instances"]
+    tis = api.get(f"{path}/taskInstances", params={"limit": 1000})["task_instances"]
     ran = [ti for ti in tis if ti["start_date"] and ti["end_date"]]
     with psycopg.connect(sis) as conn:
         steps = conn.execute(read_sql("bench/dag_run_step_seconds.sql"), {"dag_run_id": run_id}).fetchone()[0]
@@ -101,13 +88,13 @@ def airflow_runs(admin: str, template: str, descriptors: Path, args, home: Path)
                                   xcom_dir=home / "xcom", extra={"EDFI_SYNC_SCHEDULE": "none"})
         airflow.start(env)
         try:
-            api = Rest(airflow.url, "bench")
+            api = AirflowApi(airflow.url, "admin", "bench", timeout=60)
             deadline = time.monotonic() + 180
-            while not api("GET", "/dags", params={"dag_id_pattern": "edfi_sync"})["dags"]:
+            while not api.get("/dags", params={"dag_id_pattern": "edfi_sync"})["dags"]:
                 if time.monotonic() > deadline:
                     raise SystemExit("the dag-processor never listed edfi_sync")
                 time.sleep(1)
-            api("PATCH", "/dags/edfi_sync", json={"is_paused": False})
+            api.patch("/dags/edfi_sync", {"is_paused": False})
             return {label: dag_run(api, sis, server) for label in ("first", "noop")}
         finally:
             airflow.stop()
